@@ -1,0 +1,50 @@
+"""Test Connection: acquire a token, then report which commands its application roles allow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands import registry
+from executor.result import CommandOutput
+
+IMPLIED_ROLES = {"IdentityRiskyUser.ReadWrite.All": ("IdentityRiskyUser.Read.All",)}
+"""A ReadWrite role also grants the matching Read permission."""
+
+
+def granted(roles: list[str]) -> set[str]:
+    have = set(roles)
+    for role in roles:
+        have.update(IMPLIED_ROLES.get(role, ()))
+    return have
+
+
+def command_access(manifest: Any, roles: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Commands the roles allow, and for the others the permissions they lack."""
+    have = granted(roles)
+    allowed: list[str] = []
+    missing: dict[str, list[str]] = {}
+    for command in manifest.commands:
+        needs = {command.display_name: command.permissions.always}
+        if command.permissions.by_input:
+            needs = {f"{command.display_name} ({value})": perms
+                     for value, perms in command.permissions.by_value.items()}
+        for name, perms in needs.items():
+            lacking = [p for p in perms if p not in have]
+            if lacking:
+                missing[name] = lacking
+            else:
+                allowed.append(name)
+    return allowed, missing
+
+
+@registry.handler("test-connection")
+def run(client: Any, inputs: dict[str, Any], context: Any) -> CommandOutput:
+    token = client.token_info()
+    roles = sorted(token.get("roles") or [])
+    allowed, missing = command_access(context.manifest, roles)
+    return CommandOutput(
+        return_data="Successful",
+        raw_data={"tenant_id": token.get("tid"), "roles": roles},
+        key_fields={"allowed_commands": allowed},
+        context_data={"tenant_id": token.get("tid"), "roles": roles,
+                      "allowed_commands": allowed, "missing_permissions": missing})

@@ -1,0 +1,169 @@
+"""The command-line front of a plugin (SPEC §3): argument parsing, output and exit codes.
+
+Generic: the plugin passes its :class:`~executor.plugin.Plugin` loader and, optionally, a way to
+start an embedded test server for ``--emulator`` and extra verbs of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from executor.connection import read_connection_file
+from executor.errors import IntegrationError, ManifestError, UsageError
+from executor.redaction import RedactingFilter, Redactor
+from executor.result import EXIT_INVALID_INPUT, EXIT_SUCCESSFUL, ErrorEntry, Result, Status
+
+EmulatorStarter = Callable[[], contextlib.AbstractContextManager[dict[str, Any]]]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser(extra_verbs: Sequence[str] = ()) -> argparse.ArgumentParser:
+    parser = _Parser(prog="connector.py", description="Microsoft Entra ID Protection integration")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "WARNING"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    verbs.add_parser("commands", help="list commands and the permissions they need")
+    verbs.add_parser("validate", help="check manifest, schemas, mappings and sample outputs")
+    for name, text in (("run", "run one command"), ("fetch", "run Fetch Event, print events")):
+        sub = verbs.add_parser(name, help=text)
+        if name == "run":
+            sub.add_argument("command", help='display name ("List Risky Users") or id')
+        sub.add_argument("-i", "--input", action="append", default=[], metavar="NAME=VALUE",
+                         help="an input by display name or id (repeatable)")
+        sub.add_argument("--inputs", metavar="FILE|-", help="inputs as a JSON/YAML mapping")
+        sub.add_argument("--connection", metavar="FILE", help="YAML connection parameters")
+        sub.add_argument("--emulator", action="store_true",
+                         help="start the embedded emulator tenant and connect to it")
+        sub.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
+    mapper = verbs.add_parser("map", help="apply the field mappings to a saved response")
+    mapper.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
+    mapper.add_argument("--event-type", help="signIn, riskDetection, riskUser or a display name")
+    for verb in extra_verbs:
+        verbs.add_parser(verb, add_help=False)
+    return parser
+
+
+def parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    if inputs_file:
+        text = sys.stdin.read() if inputs_file == "-" else _read(Path(inputs_file))
+        try:
+            loaded = yaml.safe_load(text)  # JSON is YAML
+        except yaml.YAMLError:
+            raise UsageError("--inputs is neither JSON nor YAML") from None
+        if not isinstance(loaded, dict):
+            raise UsageError("--inputs must hold a mapping of input names to values")
+        inputs.update(loaded)
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-i expects NAME=VALUE, got '{pair}'")
+        inputs[name.strip()] = value
+    return inputs
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def configure_logging(level: str, redactor: Redactor) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(redactor))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def usage_failure(verb: str, error: IntegrationError) -> int:
+    result = Result(command=verb, status=Status.FAILED, return_data=Status.FAILED.value,
+                    errors=[ErrorEntry(f"{verb} failed.", error.status_code, error.message)],
+                    exit_code=EXIT_INVALID_INPUT)
+    print_json(result.to_dict())
+    return EXIT_INVALID_INPUT
+
+
+@contextlib.contextmanager
+def _connection(args: argparse.Namespace,
+                start_emulator: EmulatorStarter | None) -> Iterator[dict[str, Any]]:
+    if args.emulator and args.connection:
+        raise UsageError("give --connection or --emulator, not both")
+    if args.emulator:
+        if start_emulator is None:
+            raise UsageError("this plugin has no embedded emulator")
+        with start_emulator() as connection:
+            yield connection
+        return
+    yield read_connection_file(Path(args.connection)) if args.connection else {}
+
+
+def main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
+         start_emulator: EmulatorStarter | None = None,
+         extra_verbs: dict[str, Callable[[list[str]], int]] | None = None,
+         verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]] | None = None
+         ) -> int:
+    """Run the CLI; returns the process exit code and never raises for user errors."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra_verbs = extra_verbs or {}
+    parser = build_parser(list(extra_verbs))
+    for index, word in enumerate(argv):  # extra verbs own the rest of the command line
+        if word in extra_verbs:
+            return extra_verbs[word](argv[index + 1:])
+        if not word.startswith("-"):
+            break
+    redactor = Redactor()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return usage_failure(argv[0] if argv else "connector.py", exc)
+    configure_logging(args.log_level, redactor)
+    try:
+        plugin = load_plugin()
+    except ManifestError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    try:
+        if verbs and args.verb in verbs:
+            return verbs[args.verb](args, plugin, redactor)
+        if args.verb == "commands":
+            print_json(plugin.commands())
+            return EXIT_SUCCESSFUL
+        if args.verb == "validate":
+            from executor.validation import validate_plugin
+
+            report = validate_plugin(plugin)
+            print_json(report.to_dict())
+            for problem in report.problems:
+                sys.stderr.write(f"error: {problem}\n")
+            return EXIT_SUCCESSFUL if report.ok else 1
+        if args.verb == "run":
+            inputs = parse_inputs(args.input, args.inputs)
+            with _connection(args, start_emulator) as connection:
+                result = plugin.run(args.command, inputs, connection, redactor=redactor)
+            print_json(result.to_dict())
+            return result.exit_code
+    except UsageError as exc:
+        return usage_failure(args.verb, exc)
+    raise UsageError(f"verb '{args.verb}' is not available")  # pragma: no cover

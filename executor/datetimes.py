@@ -1,0 +1,31 @@
+"""Date inputs as platform users type them: the reference's ``04/15/2024 01:00 AM`` or ISO 8601."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_REFERENCE_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M",
+                      "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse one date input; naive times are UTC. Raises ValueError when unreadable."""
+    text = " ".join(text.split())
+    for fmt in _REFERENCE_FORMATS:
+        try:
+            return datetime.strptime(text.upper(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    iso = text.replace(" ", "T", 1) if len(text) > 10 and text[10] == " " else text
+    parsed = datetime.fromisoformat(iso)  # 3.11: accepts Z, offsets, fractions
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """UTC ISO 8601 with a ``Z``; fractions only when present (Graph's DateTimeOffset form)."""
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,146 @@
+"""A loaded plugin: manifest + schemas + registry, and the error boundary around every run.
+
+``Plugin.run`` never raises and never lets a traceback or a secret reach its caller: every
+outcome is a :class:`~executor.result.Result`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from executor.connection import resolve_connection, secret_values
+from executor.errors import IntegrationError, InvalidInput, UsageError
+from executor.inputs import InputValidator
+from executor.manifest import load_manifest
+from executor.model import CommandSpec, Manifest
+from executor.redaction import Redactor
+from executor.registry import Registry
+from executor.result import (
+    EXIT_FAILED,
+    EXIT_INVALID_INPUT,
+    EXIT_PARTIAL,
+    EXIT_SUCCESSFUL,
+    CommandOutput,
+    ErrorEntry,
+    Result,
+    Status,
+)
+from executor.schema_store import SchemaStore
+
+log = logging.getLogger("executor")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CommandContext:
+    """What a handler (and the client factory) may know about the run besides its inputs."""
+
+    command: CommandSpec
+    manifest: Manifest
+    connection: dict[str, Any]
+    redactor: Redactor
+    now: Callable[[], datetime]
+    plugin_dir: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    """Runtime knobs from the caller (a sleep function, a retry policy, ...)."""
+
+
+class Plugin:
+    """The generic executor for one plugin directory."""
+
+    def __init__(self, plugin_dir: Path, registry: Registry, *,
+                 now: Callable[[], datetime] = utc_now) -> None:
+        self.plugin_dir = Path(plugin_dir)
+        self.store = SchemaStore(self.plugin_dir)
+        self.manifest = load_manifest(self.plugin_dir, self.store)
+        registry.verify(self.manifest)
+        self.registry = registry
+        self.now = now
+        self._validators: dict[str, InputValidator] = {}
+
+    def commands(self) -> list[dict[str, Any]]:
+        return [{"id": c.id, "name": c.display_name, "description": c.description,
+                 "permissions": list(c.permissions.all()),
+                 "inputs": [i.display_name for i in c.inputs]}
+                for c in self.manifest.commands]
+
+    def validator(self, command: CommandSpec) -> InputValidator:
+        if command.id not in self._validators:
+            self._validators[command.id] = InputValidator(
+                command, self.store, self.registry.checks, self.now)
+        return self._validators[command.id]
+
+    def run(self, command_name: str, inputs: Mapping[str, Any] | None,
+            connection: Mapping[str, Any] | None, *, redactor: Redactor | None = None,
+            options: dict[str, Any] | None = None) -> Result:
+        """Validate, dispatch and wrap one command run; never raises."""
+        redactor = redactor or Redactor()
+        command = self.manifest.command_named(command_name)
+        if command is None:
+            names = ", ".join(c.display_name for c in self.manifest.commands)
+            error = UsageError(f"unknown command '{command_name}'; commands: {names}")
+            return self._failed(command_name, f"{command_name} failed.", error, redactor)
+        try:
+            values = self.validator(command).validate(inputs or {})
+            resolved = resolve_connection(self.manifest, self.store, connection or {})
+            for secret in secret_values(self.manifest, resolved):
+                redactor.add(secret)
+        except IntegrationError as exc:
+            for secret in secret_values(self.manifest, connection or {}):
+                redactor.add(secret)
+            return self._failed(command.display_name, command.failure_indicator, exc, redactor)
+        context = CommandContext(command, self.manifest, resolved, redactor, self.now,
+                                 self.plugin_dir, dict(options or {}))
+        client = None
+        try:
+            assert self.registry.client_factory is not None, "no client factory registered"
+            client = self.registry.client_factory(context)
+            output = self.registry.handlers[command.id](client, values, context)
+            return self._finish(command, output, redactor)
+        except IntegrationError as exc:
+            return self._failed(command.display_name, command.failure_indicator, exc, redactor)
+        except Exception as exc:  # the error boundary: no traceback reaches the user
+            log.debug("unexpected error in %s", command.id, exc_info=True)
+            error = IntegrationError(f"internal error ({type(exc).__name__}): {exc}")
+            return self._failed(command.display_name, command.failure_indicator, error,
+                                redactor)
+        finally:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()
+
+    def _finish(self, command: CommandSpec, output: CommandOutput,
+                redactor: Redactor) -> Result:
+        if output.errors and not output.partial:
+            status, code = Status.FAILED, EXIT_FAILED
+        elif output.partial:
+            status, code = Status.PARTIALLY_SUCCESSFUL, EXIT_PARTIAL
+        else:
+            status, code = Status.SUCCESSFUL, EXIT_SUCCESSFUL
+        errors = [ErrorEntry(e.failure_indicator, e.status_code, redactor.text(e.message))
+                  for e in output.errors]
+        return Result(command=command.display_name, status=status,
+                      return_data=redactor.data(output.return_data),
+                      raw_data=redactor.data(output.raw_data),
+                      key_fields=redactor.data(output.key_fields),
+                      context_data=redactor.data(output.context_data),
+                      events=redactor.data(output.events) if output.events is not None
+                      else None,
+                      errors=errors, exit_code=code)
+
+    def _failed(self, name: str, indicator: str, exc: IntegrationError,
+                redactor: Redactor) -> Result:
+        invalid = isinstance(exc, InvalidInput | UsageError)
+        message = redactor.text(exc.message) or type(exc).__name__
+        return Result(command=name, status=Status.FAILED,
+                      return_data=Status.FAILED.value,
+                      errors=[ErrorEntry(indicator, exc.status_code, message)],
+                      exit_code=EXIT_INVALID_INPUT if invalid else EXIT_FAILED)

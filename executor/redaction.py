@@ -1,0 +1,78 @@
+"""Keeping secrets out of output: every encoding of every secret is replaced by ``***``.
+
+Secrets are the connection parameters marked ``secret: true`` plus anything a client registers
+at run time (access tokens, assertions). Each is matched plain, URL-encoded (both styles),
+JSON-escaped and base64-encoded; bearer tokens and JWT-shaped strings are masked on sight.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_MIN_SECRET = 4
+
+
+def variants(secret: str) -> set[str]:
+    """The forms a secret can take in URLs, JSON bodies, headers and logs."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    raw = secret.encode()
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode()
+        forms.update({text, text.rstrip("=")})
+    return {f for f in forms if len(f) >= _MIN_SECRET}
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self._forms: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= _MIN_SECRET:
+            new = variants(secret) - self._forms
+            if new:
+                self._forms |= new
+                ordered = sorted(self._forms, key=len, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, ordered)))
+
+    def text(self, value: str) -> str:
+        if self._pattern is not None:
+            value = self._pattern.sub(MASK, value)
+        value = _BEARER.sub(lambda m: m.group(1) + MASK, value)
+        return _JWT.sub(MASK, value)
+
+    def data(self, value: Any) -> Any:
+        """A copy of JSON-like data with every string redacted (keys included)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.data(v)
+                    for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the rendered message of every record."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
+        record.msg, record.args = self.redactor.text(message), None
+        return True

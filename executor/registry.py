@@ -1,0 +1,59 @@
+"""The bridge between a manifest and a plugin's code: handlers, input checks, client factory.
+
+A plugin's ``commands`` package fills one :class:`Registry`; loading fails when a command has no
+handler, a handler has no command, or a manifest input names a check nobody registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from executor.errors import ManifestError
+from executor.model import Manifest
+
+Handler = Callable[..., Any]
+Check = Callable[[Any, Mapping[str, Any], Mapping[str, str]], None]
+"""``check(value, all_inputs, args)``: raises ``ValueError(problem)`` when the value is refused."""
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.checks: dict[str, Check] = {}
+        self.client_factory: Callable[..., Any] | None = None
+
+    def handler(self, command_id: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            if command_id in self.handlers:
+                raise ValueError(f"two handlers for command '{command_id}'")
+            self.handlers[command_id] = fn
+            return fn
+        return register
+
+    def check(self, name: str) -> Callable[[Check], Check]:
+        def register(fn: Check) -> Check:
+            self.checks[name] = fn
+            return fn
+        return register
+
+    def client(self, factory: Callable[..., Any]) -> Callable[..., Any]:
+        self.client_factory = factory
+        return factory
+
+    def verify(self, manifest: Manifest) -> None:
+        """Fail at load on any mismatch between the manifest and the registered code."""
+        declared = {c.id for c in manifest.commands}
+        for i, command in enumerate(manifest.commands):
+            if command.id not in self.handlers:
+                raise ManifestError("integration.yaml", f"$.commands[{i}].id",
+                                    f"command '{command.id}' has no registered handler")
+            for j, spec in enumerate(command.inputs):
+                if spec.check and spec.check["name"] not in self.checks:
+                    raise ManifestError("integration.yaml",
+                                        f"$.commands[{i}].inputs[{j}].check.name",
+                                        f"no input check named '{spec.check['name']}' "
+                                        "is registered")
+        for command_id in sorted(set(self.handlers) - declared):
+            raise ManifestError("integration.yaml", "$.commands",
+                                f"handler '{command_id}' has no command in the manifest")

@@ -1,0 +1,71 @@
+"""The result object every command returns (SPEC §4) and the process exit codes (SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    SUCCESSFUL = "Successful"
+    PARTIALLY_SUCCESSFUL = "Partially Successful"
+    FAILED = "Failed"
+
+
+EXIT_SUCCESSFUL = 0
+EXIT_FAILED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_PARTIAL = 3
+
+
+@dataclass
+class ErrorEntry:
+    failure_indicator: str
+    status_code: int | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"failure_indicator": self.failure_indicator, "status_code": self.status_code,
+                "message": self.message}
+
+
+@dataclass
+class CommandOutput:
+    """What a handler returns; the executor turns it into a :class:`Result`."""
+
+    return_data: Any = None
+    raw_data: Any = None
+    key_fields: dict[str, Any] = field(default_factory=dict)
+    context_data: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] | None = None
+    errors: list[ErrorEntry] = field(default_factory=list)
+    """Errors of a partial success: some batches or ids failed while others went through."""
+    partial: bool = False
+
+
+@dataclass
+class Result:
+    command: str
+    status: Status
+    return_data: Any = None
+    raw_data: Any = None
+    key_fields: dict[str, Any] = field(default_factory=dict)
+    context_data: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] | None = None
+    errors: list[ErrorEntry] = field(default_factory=list)
+    exit_code: int = EXIT_SUCCESSFUL
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "command": self.command,
+            "status": self.status.value,
+            "return_data": self.return_data,
+            "raw_data": self.raw_data,
+            "key_fields": self.key_fields,
+            "context_data": self.context_data,
+        }
+        if self.events is not None:
+            body["events"] = self.events
+        body["errors"] = [e.to_dict() for e in self.errors]
+        return body

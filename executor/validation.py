@@ -1,0 +1,62 @@
+"""``validate``: the whole plugin checked at once: manifest, schemas, mappings, sample outputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from executor.errors import ManifestError
+from executor.schema_store import json_path
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "problems": self.problems, "notes": self.notes}
+
+
+def check_schema_files(plugin: Any, report: Report) -> None:
+    """Every JSON file under ``schemas/`` parses and is a valid draft 2020-12 schema."""
+    for path in sorted((plugin.plugin_dir / "schemas").rglob("*.json")):
+        relpath = path.relative_to(plugin.plugin_dir).as_posix()
+        try:
+            plugin.store.validator(relpath)
+        except ManifestError as exc:
+            report.problems.append(str(exc))
+    report.notes.append("schemas: checked")
+
+
+def check_sample_outputs(plugin: Any, report: Report) -> None:
+    """``sample_outputs/<command-id>.json`` exists for every command and matches its schema."""
+    for command in plugin.manifest.commands:
+        relpath = f"sample_outputs/{command.id}.json"
+        path = plugin.plugin_dir / relpath
+        if not path.is_file():
+            report.problems.append(f"{relpath}: missing (run `make samples`)")
+            continue
+        try:
+            sample = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            report.problems.append(f"{relpath}: not valid JSON: {exc.msg}")
+            continue
+        error = plugin.store.first_error(command.output_schema, sample)
+        if error is not None:
+            report.problems.append(f"{relpath}: at {json_path(error)}: {error.message} "
+                                   f"(schema {command.output_schema})")
+    report.notes.append(f"sample outputs: {len(plugin.manifest.commands)} checked")
+
+
+def validate_plugin(plugin: Any) -> Report:
+    report = Report(notes=[f"manifest: {len(plugin.manifest.commands)} commands, "
+                           f"{len(plugin.manifest.event_sources)} event sources"])
+    check_schema_files(plugin, report)
+    check_sample_outputs(plugin, report)
+    return report

@@ -1,0 +1,38 @@
+"""Shared fixtures: one seeded emulator tenant per test session, over real HTTPS on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.control import EmulatorControl
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Any]:
+    from emulator import Emulator
+
+    with Emulator(seed=7, signins=3000) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="session")
+def control(emulator: Any) -> EmulatorControl:
+    return EmulatorControl(emulator)
+
+
+@pytest.fixture
+def connection(emulator: Any) -> dict[str, Any]:
+    return emulator.connection()
+
+
+@pytest.fixture(scope="session")
+def connector() -> Any:
+    from connector import Connector
+
+    return Connector.load(ROOT)

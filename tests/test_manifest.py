@@ -1,0 +1,164 @@
+"""The manifest and schemas load, and any breakage is named by file and JSON path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+PLUGIN_PARTS = ["integration.yaml", "connector.py", "schemas", "commands", "executor",
+                "field_mappings", "sample_outputs", "emulator"]
+
+
+def run_cli(plugin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(plugin_dir / "connector.py"), *args],
+                          capture_output=True, text=True, timeout=60, cwd=plugin_dir)
+
+
+@pytest.fixture
+def plugin_copy(tmp_path: Path) -> Path:
+    for part in PLUGIN_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy(source, tmp_path / part)
+    return tmp_path
+
+
+def test_validate_passes_on_the_shipped_plugin() -> None:
+    run = run_cli(ROOT, "validate")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["ok"] is True
+
+
+def test_commands_lists_each_command_with_its_permissions() -> None:
+    run = run_cli(ROOT, "commands")
+    assert run.returncode == 0
+    listed = {c["name"]: c["permissions"] for c in json.loads(run.stdout)}
+    assert listed == {
+        "Confirm Compromised": ["IdentityRiskyUser.ReadWrite.All"],
+        "Dismiss Risky User": ["IdentityRiskyUser.ReadWrite.All"],
+        "Fetch Event": ["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All",
+                        "IdentityRiskyUser.Read.All"],
+        "List History": ["IdentityRiskyUser.Read.All"],
+        "List Risk Detections": ["IdentityRiskEvent.Read.All"],
+        "List Risky Users": ["IdentityRiskyUser.Read.All"],
+        "List Sign-In": ["AuditLog.Read.All", "Directory.Read.All"],
+        "Test Connection": [],
+    }
+
+
+def _edit_yaml(path: Path, change: Callable[[Any], None]) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _edit_json(path: Path, change: Callable[[Any], None]) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
+    ("unknown top-level key",
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: m.update(extra=1)),
+     "integration.yaml", "$"),
+    ("wrong manifest_version",
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: m.update(manifest_version=2)),
+     "integration.yaml", "$.manifest_version"),
+    ("input type misspelt",
+     lambda d: _edit_yaml(d / "integration.yaml",
+                          lambda m: m["commands"][2]["inputs"][0].update(type="datetim")),
+     "integration.yaml", "$.commands[2].inputs[0].type"),
+    ("command id not kebab-case",
+     lambda d: _edit_yaml(d / "integration.yaml",
+                          lambda m: m["commands"][0].update(id="Confirm_Compromised")),
+     "integration.yaml", "$.commands[0].id"),
+    ("permission malformed",
+     lambda d: _edit_yaml(d / "integration.yaml",
+                          lambda m: m["commands"][3].update(permissions=["read everything"])),
+     "integration.yaml", "$.commands[3].permissions"),
+    ("duplicate command",
+     lambda d: _edit_yaml(d / "integration.yaml",
+                          lambda m: m["commands"].append(dict(m["commands"][0]))),
+     "integration.yaml", "$.commands"),
+    ("enum reference to nothing",
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: m["commands"][2]["inputs"][3]
+                          .update(allowed_values={"$ref": "schemas/enums.json#/$defs/nope"})),
+     "integration.yaml", "$.commands[2].inputs[3].allowed_values"),
+    ("YAML syntax error",
+     lambda d: (d / "integration.yaml").write_text("commands: [\n  - id: x\n"),
+     "integration.yaml", "line"),
+    ("input schema misses an input",
+     lambda d: _edit_json(d / "schemas/commands/list-risky-users.input.json",
+                          lambda s: s["properties"].pop("top")),
+     "schemas/commands/list-risky-users.input.json", "$.properties"),
+    ("input schema is not a JSON Schema",
+     lambda d: _edit_json(d / "schemas/commands/list-sign-in.input.json",
+                          lambda s: s["properties"]["top"].update(minimum="one")),
+     "schemas/commands/list-sign-in.input.json", "$.properties.top.minimum"),
+    ("schema file is not JSON",
+     lambda d: (d / "schemas/enums.json").write_text("{ not json"),
+     "schemas/enums.json", "line 1"),
+    ("meta-schema itself broken",
+     lambda d: _edit_json(d / "schemas/integration.schema.json",
+                          lambda s: s.update(type="objekt")),
+     "schemas/integration.schema.json", "$.type"),
+    ("output schema missing",
+     lambda d: (d / "schemas/commands/list-history.output.json").unlink(),
+     "schemas/commands/list-history.output.json", "file not found"),
+    ("connection schema broken",
+     lambda d: _edit_json(d / "schemas/connection.schema.json",
+                          lambda s: s["properties"]["api_version"].update(enum="v1.0")),
+     "schemas/connection.schema.json", "$.properties.api_version.enum"),
+    ("event source file missing",
+     lambda d: (d / "field_mappings/risk_user.yaml").unlink(),
+     "integration.yaml", "$.event_sources[2].file"),
+    ("sample output does not match its schema",
+     lambda d: _edit_json(d / "sample_outputs/list-risky-users.json",
+                          lambda s: s.update(status="Fine")),
+     "sample_outputs/list-risky-users.json", "$.status"),
+]
+
+
+@pytest.mark.parametrize(("breakage", "expected_file", "expected_path"),
+                         [(b, f, p) for _, b, f, p in BREAKAGES],
+                         ids=[name for name, *_ in BREAKAGES])
+def test_breaking_a_file_fails_validate_naming_file_and_path(
+        plugin_copy: Path, breakage: Callable[[Path], None], expected_file: str,
+        expected_path: str) -> None:
+    breakage(plugin_copy)
+    run = run_cli(plugin_copy, "validate")
+    assert run.returncode != 0
+    assert expected_file in run.stderr
+    assert expected_path in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_command_without_a_handler_fails_at_load(plugin_copy: Path) -> None:
+    _edit_yaml(plugin_copy / "integration.yaml", lambda m: m["commands"].append(
+        {**m["commands"][7], "id": "list-risky-agents", "display_name": "List Risky Agents"}))
+    run = run_cli(plugin_copy, "commands")
+    assert run.returncode != 0
+    assert "'list-risky-agents' has no registered handler" in run.stderr
+
+
+def test_a_handler_without_a_command_fails_at_load(plugin_copy: Path) -> None:
+    _edit_yaml(plugin_copy / "integration.yaml",
+               lambda m: m.update(commands=[c for c in m["commands"]
+                                            if c["id"] != "list-history"]))
+    run = run_cli(plugin_copy, "commands")
+    assert run.returncode != 0
+    assert "handler 'list-history' has no command in the manifest" in run.stderr
