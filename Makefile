@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_client.py
 
 samples: $(STAMP)
-	$(BIN)/python -m commands.samples sample_outputs
+	$(BIN)/python demo.py --samples sample_outputs > /dev/null
 
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests/job

@@ -35,6 +35,7 @@ def _make_client(context: Any) -> Any:
 
 from commands import (  # noqa: E402 - handlers register themselves on import
     confirm_compromised,
+    confirm_safe,
     dismiss_risky_user,
     fetch_event,
     list_history,
@@ -46,6 +47,7 @@ from commands import (  # noqa: E402 - handlers register themselves on import
 
 __all__ = [
     "confirm_compromised",
+    "confirm_safe",
     "dismiss_risky_user",
     "fetch_event",
     "list_history",

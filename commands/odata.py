@@ -16,7 +16,8 @@ from commands.resources import RESOURCES
 _FUNCTIONS = ("startswith", "endswith", "contains", "tolower", "toupper", "trim", "length",
               "indexof", "substring", "concat", "year", "month", "day", "hour", "minute",
               "second", "date", "time", "now", "round", "floor", "ceiling")
-_QUALIFIED_LITERAL = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+(?=')")
+_QUALIFIED_PREFIX = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+"""``microsoft.graph.riskLevel`` right before a string literal: a qualified enum literal."""
 _FUNCTION_NAME = re.compile(r"\b([A-Za-z]+)(?=\s*\()")
 
 
@@ -35,9 +36,11 @@ def _outside_strings(text: str) -> Iterator[tuple[bool, str]]:
 def canonical(text: str) -> str:
     """The filter with functions lower-cased and enum literals unqualified, for the parser."""
     out = []
-    for is_string, chunk in _outside_strings(text):
+    pieces = list(_outside_strings(text))
+    for index, (is_string, chunk) in enumerate(pieces):
         if not is_string:
-            chunk = _QUALIFIED_LITERAL.sub("", chunk)
+            if index + 1 < len(pieces):
+                chunk = _QUALIFIED_PREFIX.sub("", chunk)
             chunk = _FUNCTION_NAME.sub(
                 lambda m: m.group(1).lower() if m.group(1).lower() in _FUNCTIONS
                 else m.group(1), chunk)
@@ -62,7 +65,7 @@ def parse(text: str) -> Any:
         raise ValueError(f"is not valid OData syntax (unexpected character at position "
                          f"{position + 1 if position is not None else '?'})") from None
     except odata_errors.ParsingException as exc:
-        if exc.token is None or exc.eof or not source[exc.token.index:].strip():
+        if exc.token is None or exc.eof or _ends_early(source):
             raise ValueError("is not valid OData syntax (it ends too early)") from None
         raise ValueError(f"is not valid OData syntax (unexpected '{exc.token.value}' at "
                          f"position {exc.token.index + 1})") from None
@@ -70,6 +73,19 @@ def parse(text: str) -> Any:
         raise ValueError(f"is not valid OData syntax ({exc})") from None
     except RecursionError:
         raise ValueError("is nested too deeply") from None
+
+
+def _ends_early(source: str) -> bool:
+    """Would the text parse if something were added at its end?"""
+    from odata_query.grammar import ODataLexer, ODataParser
+
+    for suffix in (" 1", ")", " 1)", " eq 1", "))"):
+        try:
+            ODataParser().parse(ODataLexer().tokenize(source + suffix))
+        except Exception:  # any failure means "not this suffix"
+            continue
+        return True
+    return False
 
 
 def _property_paths(node: Any, lambda_vars: frozenset[str]) -> Iterator[list[str]]:

@@ -40,11 +40,13 @@ def command_access(manifest: Any, roles: list[str]) -> tuple[list[str], dict[str
 @registry.handler("test-connection")
 def run(client: Any, inputs: dict[str, Any], context: Any) -> CommandOutput:
     token = client.token_info()
-    roles = sorted(token.get("roles") or [])
+    roles = sorted(token.roles)
     allowed, missing = command_access(context.manifest, roles)
+    expires = token.expires_at.isoformat() if token.expires_at else None
     return CommandOutput(
         return_data="Successful",
-        raw_data={"tenant_id": token.get("tid"), "roles": roles},
+        raw_data={"tenant_id": token.tenant_id, "app_id": token.app_id, "roles": roles,
+                  "token_expires_at": expires},
         key_fields={"allowed_commands": allowed},
-        context_data={"tenant_id": token.get("tid"), "roles": roles,
+        context_data={"tenant_id": token.tenant_id, "roles": roles,
                       "allowed_commands": allowed, "missing_permissions": missing})

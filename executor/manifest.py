@@ -115,14 +115,13 @@ def check_consistency(manifest: Manifest, store: SchemaStore, plugin_dir: Path) 
     _unique([c.display_name for c in manifest.commands], "$.commands", "command display_name")
     _unique([p.id for p in manifest.connection_parameters], "$.connection.parameters",
             "parameter id")
-    store.validator(manifest.connection_schema)
+    store.document(manifest.connection_schema)
     for i, command in enumerate(manifest.commands):
         where = f"$.commands[{i}]"
         ids = [spec.id for spec in command.inputs]
         _unique(ids, f"{where}.inputs", "input id")
         schema = store.document(command.input_schema)
-        store.validator(command.input_schema)
-        store.validator(command.output_schema)
+        store.document(command.output_schema)
         declared = set(schema.get("properties", {}))
         if declared != set(ids):
             raise ManifestError(command.input_schema, "$.properties",

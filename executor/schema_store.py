@@ -66,17 +66,22 @@ class SchemaStore:
 
         return Registry(retrieve=retrieve)  # type: ignore[call-arg]
 
+    def check_schema(self, relpath: str) -> None:
+        """The file is a valid draft 2020-12 schema (run by ``validate``, not at every load)."""
+        try:
+            Draft202012Validator.check_schema(self.document(relpath))
+        except Exception as exc:  # SchemaError carries the failing path
+            if isinstance(exc, ManifestError):
+                raise
+            path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                                 for p in getattr(exc, "absolute_path", []))
+            raise ManifestError(relpath, path, f"not a valid JSON Schema: "
+                                f"{getattr(exc, 'message', exc)}") from None
+
     def validator(self, relpath: str) -> Draft202012Validator:
-        """A compiled validator for one schema file; the schema itself is checked first."""
+        """A compiled validator for one schema file, built once."""
         if relpath not in self._validators:
-            schema = self.document(relpath)
-            try:
-                Draft202012Validator.check_schema(schema)
-            except Exception as exc:  # SchemaError carries the failing path
-                path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                                     for p in getattr(exc, "absolute_path", []))
-                raise ManifestError(relpath, path, f"not a valid JSON Schema: "
-                                    f"{getattr(exc, 'message', exc)}") from None
+            self.document(relpath)
             uri = BASE_URI + relpath.removeprefix("schemas/")
             self._validators[relpath] = Draft202012Validator(
                 {"$ref": uri}, registry=self._registry)
@@ -84,4 +89,10 @@ class SchemaStore:
 
     def first_error(self, relpath: str, instance: Any) -> ValidationError | None:
         """The most relevant violation of schema ``relpath`` by ``instance``, or None."""
-        return best_match(self.validator(relpath).iter_errors(instance))
+        try:
+            return best_match(self.validator(relpath).iter_errors(instance))
+        except ManifestError:
+            raise
+        except Exception as exc:  # a broken schema fails while validating: say which
+            self.check_schema(relpath)
+            raise ManifestError(relpath, "$", f"cannot be applied: {exc}") from None

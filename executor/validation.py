@@ -28,7 +28,7 @@ def check_schema_files(plugin: Any, report: Report) -> None:
     for path in sorted((plugin.plugin_dir / "schemas").rglob("*.json")):
         relpath = path.relative_to(plugin.plugin_dir).as_posix()
         try:
-            plugin.store.validator(relpath)
+            plugin.store.check_schema(relpath)
         except ManifestError as exc:
             report.problems.append(str(exc))
     report.notes.append("schemas: checked")

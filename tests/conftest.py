@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.control import EmulatorControl
+from tests.control import EmulatorControl, SteppedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,3 +36,9 @@ def connector() -> Any:
     from connector import Connector
 
     return Connector.load(ROOT)
+
+
+@pytest.fixture
+def clock(control: EmulatorControl) -> SteppedClock:
+    """Waits of the Graph client become steps of the emulator's clock."""
+    return SteppedClock(control)

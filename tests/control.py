@@ -48,3 +48,30 @@ class EmulatorControl:
 
     def records(self, resource: str, **params: Any) -> list[dict[str, Any]]:
         return self.get(f"records/{resource}", **params)["value"]
+
+
+class SteppedClock:
+    """A monotonic clock that moves only when slept on; every sleep also advances the emulator.
+
+    Handed to the Graph client (``options={"sleep": ..., "monotonic": ...}``), it turns pacing
+    and Retry-After waits into clock steps: tests never sleep, and the emulator's rate limits and
+    Retry-After windows still see the time pass.
+    """
+
+    def __init__(self, control: EmulatorControl) -> None:
+        self.control = control
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.now += seconds
+        self.slept.append(seconds)
+        self.control.advance(seconds)
+
+    def options(self) -> dict[str, Any]:
+        return {"sleep": self.sleep, "monotonic": self.monotonic}

@@ -22,7 +22,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("Confirm Compromised", {}, "User IDs", "is required"),
     ("Dismiss Risky User", {"User IDs": ""}, "User IDs", "is required"),
     ("List History", {}, "Risky User ID", "is required"),
-    ("Dismiss Risky User", {"User IDs": "[]"}, "User IDs", "is required"),
+    ("Dismiss Risky User", {"User IDs": "[]"}, "User IDs", "is empty"),
     # Top: not a positive integer, or above the endpoint's maximum
     ("List Risky Users", {"Top": "abc"}, "Top", "not a whole number"),
     ("List Risky Users", {"Top": "0"}, "Top", "between 1 and 500"),

@@ -42,12 +42,13 @@ def test_validate_passes_on_the_shipped_plugin() -> None:
     assert json.loads(run.stdout)["ok"] is True
 
 
-def test_commands_lists_each_command_with_its_permissions() -> None:
+def test_commands_lists_the_eight_commands_and_confirm_safe_with_permissions() -> None:
     run = run_cli(ROOT, "commands")
     assert run.returncode == 0
     listed = {c["name"]: c["permissions"] for c in json.loads(run.stdout)}
     assert listed == {
         "Confirm Compromised": ["IdentityRiskyUser.ReadWrite.All"],
+        "Confirm Safe": ["IdentityRiskyUser.ReadWrite.All"],
         "Dismiss Risky User": ["IdentityRiskyUser.ReadWrite.All"],
         "Fetch Event": ["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All",
                         "IdentityRiskyUser.Read.All"],
@@ -80,24 +81,24 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
      "integration.yaml", "$.manifest_version"),
     ("input type misspelt",
      lambda d: _edit_yaml(d / "integration.yaml",
-                          lambda m: m["commands"][2]["inputs"][0].update(type="datetim")),
-     "integration.yaml", "$.commands[2].inputs[0].type"),
+                          lambda m: m["commands"][3]["inputs"][0].update(type="datetim")),
+     "integration.yaml", "$.commands[3].inputs[0].type"),
     ("command id not kebab-case",
      lambda d: _edit_yaml(d / "integration.yaml",
                           lambda m: m["commands"][0].update(id="Confirm_Compromised")),
      "integration.yaml", "$.commands[0].id"),
     ("permission malformed",
      lambda d: _edit_yaml(d / "integration.yaml",
-                          lambda m: m["commands"][3].update(permissions=["read everything"])),
-     "integration.yaml", "$.commands[3].permissions"),
+                          lambda m: m["commands"][4].update(permissions=["read everything"])),
+     "integration.yaml", "$.commands[4].permissions"),
     ("duplicate command",
      lambda d: _edit_yaml(d / "integration.yaml",
                           lambda m: m["commands"].append(dict(m["commands"][0]))),
      "integration.yaml", "$.commands"),
     ("enum reference to nothing",
-     lambda d: _edit_yaml(d / "integration.yaml", lambda m: m["commands"][2]["inputs"][3]
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: m["commands"][3]["inputs"][3]
                           .update(allowed_values={"$ref": "schemas/enums.json#/$defs/nope"})),
-     "integration.yaml", "$.commands[2].inputs[3].allowed_values"),
+     "integration.yaml", "$.commands[3].inputs[3].allowed_values"),
     ("YAML syntax error",
      lambda d: (d / "integration.yaml").write_text("commands: [\n  - id: x\n"),
      "integration.yaml", "line"),
@@ -149,7 +150,7 @@ def test_breaking_a_file_fails_validate_naming_file_and_path(
 
 def test_a_command_without_a_handler_fails_at_load(plugin_copy: Path) -> None:
     _edit_yaml(plugin_copy / "integration.yaml", lambda m: m["commands"].append(
-        {**m["commands"][7], "id": "list-risky-agents", "display_name": "List Risky Agents"}))
+        {**m["commands"][8], "id": "list-risky-agents", "display_name": "List Risky Agents"}))
     run = run_cli(plugin_copy, "commands")
     assert run.returncode != 0
     assert "'list-risky-agents' has no registered handler" in run.stderr

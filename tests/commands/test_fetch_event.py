@@ -1,0 +1,144 @@
+"""Fetch Event: every input in one $filter, quoted and escaped; newest first; eventType set."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.commands.support import graph_calls, run_cli
+
+START, END = "2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z"
+
+
+def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control: Any) -> None:
+    quoted_user = next(s["userPrincipalName"] for s in control.records("signIns")
+                       if "'" in s["userPrincipalName"])
+    control.clear_requests()
+    result = connector.run("Fetch Event", {
+        "Start Time": "11/20/2026 12:00 AM", "End Time": END,
+        "User Principal Names": [quoted_user, "nobody@contoso.onmicrosoft.com"],
+        "Risk Detail": "None", "Risk State": "none",
+        "Filter": "appDisplayName eq 'Microsoft Teams' or status/errorCode ne 0"},
+        emulator.connection())
+    assert result["status"] == "Successful", result["errors"]
+    (call,) = graph_calls(control, "/auditLogs/signIns")
+    escaped = quoted_user.replace("'", "''")
+    assert call["params"] == {
+        "$filter": "createdDateTime ge 2026-11-20T00:00:00Z and createdDateTime le "
+                   f"2026-11-27T00:00:00Z and (userPrincipalName eq '{escaped}' or "
+                   "userPrincipalName eq 'nobody@contoso.onmicrosoft.com') and riskDetail eq "
+                   "'none' and riskState eq 'none' and (appDisplayName eq 'Microsoft Teams' or "
+                   "status/errorCode ne 0)",
+        "$orderby": "createdDateTime desc",
+        "$top": "1000",
+    }
+    expected = [s for s in control.records("signIns")
+                if START <= s["createdDateTime"] <= END and s["userPrincipalName"] == quoted_user
+                and s["riskDetail"] == "none" and s["riskState"] == "none"
+                and (s["appDisplayName"] == "Microsoft Teams" or s["status"]["errorCode"] != 0)]
+    events = result["raw_data"]["value"]
+    assert {e["id"] for e in events} == {s["id"] for s in expected}
+    assert all(e["eventType"] == "signIn" for e in events)
+    created = [e["createdDateTime"] for e in events]
+    assert created == sorted(created, reverse=True)
+
+
+def test_number_of_events_returns_the_most_recent(connector: Any, emulator: Any,
+                                                  control: Any) -> None:
+    window = [s for s in control.records("signIns") if START <= s["createdDateTime"] <= END]
+    newest = sorted(window, key=lambda s: (s["createdDateTime"], s["id"]), reverse=True)[:7]
+    control.clear_requests()
+    result = connector.run("Fetch Event", {"Start Time": START, "End Time": END,
+                                           "Number of Event(s) Fetched": "7"},
+                           emulator.connection())
+    assert [e["id"] for e in result["raw_data"]["value"]] == [s["id"] for s in newest]
+    (call,) = graph_calls(control, "/auditLogs/signIns")
+    assert call["params"]["$top"] == "7"
+
+
+def test_risk_detections_are_windowed_on_last_update(connector: Any, emulator: Any,
+                                                     control: Any) -> None:
+    control.clear_requests()
+    result = connector.run("Fetch Event", {
+        "Event Type": "Risk Detections", "Start Time": "2026-10-01T00:00:00Z",
+        "End Time": END, "Risk Level": "Medium", "Risk Event Type": "Unfamiliar Features",
+        "Risk State": "At Risk"}, emulator.connection())
+    assert result["status"] == "Successful", result["errors"]
+    (call,) = graph_calls(control, "/identityProtection/riskDetections")
+    assert call["params"] == {
+        "$filter": "lastUpdatedDateTime ge 2026-10-01T00:00:00Z and lastUpdatedDateTime le "
+                   "2026-11-27T00:00:00Z and riskState eq 'atRisk' and riskLevel eq 'medium' "
+                   "and riskEventType eq 'unfamiliarFeatures'",
+        "$orderby": "lastUpdatedDateTime desc",
+        "$top": "500",
+    }
+    expected = {d["id"] for d in control.records("riskDetections")
+                if "2026-10-01T00:00:00Z" <= d["lastUpdatedDateTime"] <= END
+                and d["riskLevel"] == "medium" and d["riskState"] == "atRisk"
+                and d["riskEventType"] == "unfamiliarFeatures"}
+    assert {e["id"] for e in result["raw_data"]["value"]} == expected
+    assert all(e["eventType"] == "riskDetection" for e in result["raw_data"]["value"])
+
+
+def test_risky_users_through_the_command_line(emulator: Any, control: Any,
+                                              tmp_path: Path) -> None:
+    control.clear_requests()
+    code, result, _ = run_cli(emulator.connection(), tmp_path, "run", "Fetch Event",
+                              "-i", "Event Type=Risk Users", "-i", "Start Time=2026-01-01",
+                              "-i", "Risk Level=high")
+    assert code == 0
+    (call,) = graph_calls(control, "/identityProtection/riskyUsers")
+    assert call["params"]["$filter"].startswith(
+        "riskLastUpdatedDateTime ge 2026-01-01T00:00:00Z and riskLastUpdatedDateTime le ")
+    assert call["params"]["$filter"].endswith(" and riskLevel eq 'high'")
+    assert call["params"]["$orderby"] == "riskLastUpdatedDateTime desc"
+    expected = {u["id"] for u in control.records("riskyUsers") if u["riskLevel"] == "high"}
+    assert {e["id"] for e in result["raw_data"]["value"]} == expected
+    assert {e["eventType"] for e in result["raw_data"]["value"]} <= {"riskUser"}
+
+
+def test_default_window_is_the_last_24_hours(connector: Any, emulator: Any,
+                                             control: Any) -> None:
+    control.clear_requests()
+    connector.run("Fetch Event", {}, emulator.connection())
+    (call,) = graph_calls(control, "/auditLogs/signIns")
+    clauses = call["params"]["$filter"].split(" and ")
+    start = datetime.fromisoformat(clauses[0].removeprefix("createdDateTime ge "))
+    end = datetime.fromisoformat(clauses[1].removeprefix("createdDateTime le "))
+    assert end - start == timedelta(hours=24)
+    assert abs(datetime.now(end.tzinfo) - end) < timedelta(minutes=5)
+
+
+def test_a_quote_in_a_user_principal_name_cannot_change_the_query(connector: Any,
+                                                                  emulator: Any,
+                                                                  control: Any) -> None:
+    control.clear_requests()
+    sneaky = "x'or'1'eq'1@contoso.onmicrosoft.com"
+    result = connector.run("Fetch Event", {"Start Time": START, "End Time": END,
+                                           "User Principal Names": sneaky},
+                           emulator.connection())
+    assert result["status"] == "Successful"
+    assert result["raw_data"]["value"] == []  # one literal that no user has
+    (call,) = graph_calls(control, "/auditLogs/signIns")
+    assert "userPrincipalName eq 'x''or''1''eq''1@contoso.onmicrosoft.com'" in (
+        call["params"]["$filter"])
+
+
+def test_a_filter_that_escapes_its_parentheses_is_refused(connector: Any, emulator: Any,
+                                                          control: Any) -> None:
+    control.clear_requests()
+    result = connector.run("Fetch Event", {
+        "Filter": "appId eq 'a') or (appId ne 'a'"}, emulator.connection())
+    assert result["status"] == "Failed"
+    assert "Invalid input 'Filter'" in result["errors"][0]["message"]
+    assert control.graph_requests() == []
+
+
+def test_beta_adds_the_beta_only_fields(connector: Any, emulator: Any) -> None:
+    result = connector.run("Fetch Event", {"Start Time": START, "End Time": END,
+                                           "Number of Event(s) Fetched": 3},
+                           {**emulator.connection(), "api_version": "beta"})
+    events = result["raw_data"]["value"]
+    assert len(events) == 3
+    assert all("networkLocationDetails" in e and "signInEventTypes" in e for e in events)

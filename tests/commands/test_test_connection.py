@@ -1,0 +1,82 @@
+"""Test Connection: a token, and which commands its application roles allow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.commands.support import graph_calls, run_cli, token_requests
+
+ALL_COMMANDS = {"Confirm Compromised", "Confirm Safe", "Dismiss Risky User",
+                "Fetch Event (signIn)", "Fetch Event (riskDetection)",
+                "Fetch Event (riskUser)", "List History", "List Risk Detections",
+                "List Risky Users", "List Sign-In", "Test Connection"}
+WRITE_COMMANDS = {"Confirm Compromised", "Confirm Safe", "Dismiss Risky User"}
+
+
+def test_full_app_passes_and_may_run_every_command(emulator: Any, control: Any,
+                                                   tmp_path: Path) -> None:
+    control.clear_requests()
+    code, result, stderr = run_cli(emulator.connection(app="full"), tmp_path,
+                                   "run", "Test Connection")
+    assert code == 0
+    assert result["status"] == "Successful"
+    assert result["return_data"] == "Successful"
+    assert set(result["context_data"]["allowed_commands"]) == ALL_COMMANDS
+    assert result["context_data"]["missing_permissions"] == {}
+    assert result["context_data"]["tenant_id"] == emulator.tenant_ids[0]
+    assert len(token_requests(control)) == 1
+    assert graph_calls(control) == []  # a token is all it takes
+    assert emulator.connection()["client_secret"] not in stderr + str(result)
+
+
+def test_read_only_app_is_told_which_permission_the_actions_lack(
+        connector: Any, emulator: Any) -> None:
+    result = connector.run("Test Connection", {}, emulator.connection(app="readonly"))
+    assert result["status"] == "Successful"
+    allowed = set(result["context_data"]["allowed_commands"])
+    assert allowed == ALL_COMMANDS - WRITE_COMMANDS
+    missing = result["context_data"]["missing_permissions"]
+    assert missing == {name: ["IdentityRiskyUser.ReadWrite.All"] for name in WRITE_COMMANDS}
+
+
+def test_app_without_roles_may_only_test_the_connection(connector: Any,
+                                                        emulator: Any) -> None:
+    result = connector.run("Test Connection", {}, emulator.connection(app="none"))
+    assert result["context_data"]["allowed_commands"] == ["Test Connection"]
+    assert result["context_data"]["missing_permissions"]["List Sign-In"] == [
+        "AuditLog.Read.All", "Directory.Read.All"]
+
+
+def test_wrong_secret_fails_with_the_token_endpoint_error(connector: Any, emulator: Any,
+                                                          control: Any) -> None:
+    connection = {**emulator.connection(), "client_secret": "Wr0ng~Secret.Value_0123456789abcdef"}
+    control.clear_requests()
+    result = connector.plugin.run("Test Connection", {}, connection)
+    body = result.to_dict()
+    assert result.exit_code == 1
+    assert body["status"] == "Failed"
+    (error,) = body["errors"]
+    assert error["failure_indicator"] == "Test Connection failed. Failed to check the connector."
+    assert error["status_code"] == 401
+    assert error["message"].startswith("invalid_client: AADSTS7000215")
+    assert "Wr0ng~Secret" not in str(body)
+    assert len(token_requests(control)) == 1
+
+
+def test_unknown_tenant_and_unknown_app_are_named(connector: Any, emulator: Any) -> None:
+    base = emulator.connection()
+    unknown_tenant = {**base, "tenant_id": "00000000-0000-0000-0000-000000000001",
+                      "auth_url": base["auth_url"].replace(base["tenant_id"], "{tenant_id}")}
+    result = connector.run("Test Connection", {}, unknown_tenant)
+    assert result["errors"][0]["status_code"] == 400
+    assert result["errors"][0]["message"].startswith("invalid_tenant: AADSTS90002")
+    unknown_app = {**base, "client_id": "11111111-2222-3333-4444-555555555555"}
+    result = connector.run("Test Connection", {}, unknown_app)
+    assert result["errors"][0]["status_code"] == 400
+    assert result["errors"][0]["message"].startswith("unauthorized_client: AADSTS700016")
+
+
+def test_certificate_credential_works(connector: Any, emulator: Any) -> None:
+    result = connector.run("Test Connection", {}, emulator.connection(app="cert"))
+    assert result["status"] == "Successful", result["errors"]
