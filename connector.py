@@ -62,7 +62,7 @@ def _emulator_verb(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, lambda: Connector.load().plugin, start_emulator=embedded_emulator,
-                    extra_verbs={"emulator": _emulator_verb})
+                    fetch_command="fetch-event", extra_verbs={"emulator": _emulator_verb})
 
 
 if __name__ == "__main__":

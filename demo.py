@@ -30,22 +30,26 @@ COLUMNS = {
 }
 
 
-def plan(first_user: str, second_user: str, now: datetime) -> list[tuple[str, dict[str, Any]]]:
-    month_ago = (now - timedelta(days=29)).strftime("%m/%d/%Y %I:%M %p")
+def plan(users: list[str], now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """Every command once, and a Fetch Event of each type, on the emulator's own clock."""
+    window = {"Start Time": (now - timedelta(days=29)).strftime("%m/%d/%Y %I:%M %p"),
+              "End Time": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
     return [
         ("Test Connection", {}),
         ("List Risky Users", {"Top": 5, "Filter": "riskState eq 'atRisk'"}),
         ("List Risk Detections", {"Top": 5, "Select": "id,userPrincipalName,riskEventType,"
                                                       "riskLevel,riskState,detectedDateTime"}),
-        ("List History", {"Risky User ID": first_user, "Top": 5}),
+        ("List History", {"Risky User ID": users[0], "Top": 5}),
         ("List Sign-In", {"Top": 5, "Filter": "status/errorCode ne 0"}),
-        ("Fetch Event", {"Event Type": "Sign-in Logs", "Number of Event(s) Fetched": 3}),
+        ("Fetch Event", {"Event Type": "Sign-in Logs", "Number of Event(s) Fetched": 3,
+                         **window}),
         ("Fetch Event", {"Event Type": "Risk Detections", "Number of Event(s) Fetched": 3,
-                         "Start Time": month_ago}),
+                         **window}),
         ("Fetch Event", {"Event Type": "Risk Users", "Risk State": "At Risk",
-                         "Number of Event(s) Fetched": 3}),
-        ("Confirm Compromised", {"User IDs": json.dumps([first_user])}),
-        ("Dismiss Risky User", {"User IDs": second_user}),
+                         "Number of Event(s) Fetched": 3, **window}),
+        ("Confirm Compromised", {"User IDs": json.dumps([users[0]])}),
+        ("Dismiss Risky User", {"User IDs": users[1]}),
+        ("Confirm Safe", {"User IDs": f"{users[2]}, {users[3]}"}),
     ]
 
 
@@ -88,7 +92,7 @@ def main() -> int:
         print(f"Emulator tenant {emu.tenant_ids[0]} at {emu.base_url}")
         failures = 0
         written: set[str] = set()
-        for command, inputs in plan(at_risk[0], at_risk[1], emulator_now(emu)):
+        for command, inputs in plan(at_risk, emulator_now(emu)):
             result = connector.run(command, inputs, connection)
             show(result)
             failures += result["status"] == "Failed"

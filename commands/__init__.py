@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from commands.mapping_documents import mapping_documents
 from commands.odata import check_filter
 from commands.resources import EVENT_TYPE_RESOURCES
 from executor.registry import Registry
 
 registry = Registry()
+registry.coverage_documents = mapping_documents
 
 
 @registry.check("odata-filter")

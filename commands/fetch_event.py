@@ -72,10 +72,12 @@ def run(client: Any, inputs: dict[str, Any], context: Any) -> CommandOutput:
     for event in events:
         event["eventType"] = source.event_type
     raw = {"value": events}
-    mapped = context.options["map_events"](raw) if "map_events" in context.options else None
+    mapped = context.options["map_events"](raw)
+    for event in mapped:  # sign-ins match no search string: they are what Default maps
+        event["event_type"] = event["event_type"] or source.event_type
     return CommandOutput(
         return_data=len(events), raw_data=raw,
         key_fields={"count": len(events), "event_type": source.event_type},
         context_data={"filter": query(source, inputs)["$filter"],
                       "ids": [e["id"] for e in events if "id" in e]},
-        events=mapped if mapped is not None else [])
+        events=mapped)

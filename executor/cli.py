@@ -119,8 +119,63 @@ def _connection(args: argparse.Namespace,
     yield read_connection_file(Path(args.connection)) if args.connection else {}
 
 
+def _run(args: argparse.Namespace, plugin: Any, redactor: Redactor,
+         start_emulator: EmulatorStarter | None, fetch_command: str | None) -> int:
+    inputs = parse_inputs(args.input, args.inputs)
+    command = args.command if args.verb == "run" else fetch_command
+    if command is None:
+        raise UsageError("this plugin has no fetch command")
+    options = {"mappings_file": args.mappings} if args.mappings else {}
+    with _connection(args, start_emulator) as connection:
+        result = plugin.run(command, inputs, connection, redactor=redactor, options=options)
+    if args.verb == "fetch" and result.events is not None and result.exit_code == 0:
+        for event in result.events:
+            sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    else:
+        print_json(result.to_dict())
+    return result.exit_code
+
+
+def _event_type_value(plugin: Any, text: str) -> str:
+    """A display name (``Risk Detections``) of any enumerated input, or the value as given."""
+    from executor.inputs import fold
+
+    for command in plugin.manifest.commands:
+        for spec in command.inputs:
+            for allowed in spec.allowed_values:
+                if fold(text) in (fold(allowed.value), fold(allowed.display_name)):
+                    return allowed.value
+    return text
+
+
+def _map(args: argparse.Namespace, plugin: Any) -> int:
+    """Map a saved response from stdin: one ``{"event_type", "fields"}`` line per event."""
+    from executor.mapping import MappingError
+
+    try:
+        document = json.loads(sys.stdin.read())
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"standard input is not JSON: {exc.msg} (line {exc.lineno})") from None
+    if isinstance(document, dict) and isinstance(document.get("raw_data"), dict):
+        document = document["raw_data"]  # a saved result object: map its raw data
+    try:
+        mappings = plugin.mapping_set(args.mappings)
+    except MappingError as exc:
+        raise UsageError("; ".join(str(p) for p in exc.problems)) from None
+    event_type = _event_type_value(plugin, args.event_type) if args.event_type else None
+    if event_type is not None:
+        for event in mappings.events(document):
+            if isinstance(event, dict):
+                for key in mappings.search_keys():
+                    event.setdefault(key, event_type)
+    for mapped in mappings.map_response(document):
+        mapped["event_type"] = mapped["event_type"] or event_type
+        sys.stdout.write(json.dumps(mapped, ensure_ascii=False) + "\n")
+    return EXIT_SUCCESSFUL
+
+
 def main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
-         start_emulator: EmulatorStarter | None = None,
+         start_emulator: EmulatorStarter | None = None, fetch_command: str | None = None,
          extra_verbs: dict[str, Callable[[list[str]], int]] | None = None,
          verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]] | None = None
          ) -> int:
@@ -158,12 +213,10 @@ def main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
             for problem in report.problems:
                 sys.stderr.write(f"error: {problem}\n")
             return EXIT_SUCCESSFUL if report.ok else 1
-        if args.verb == "run":
-            inputs = parse_inputs(args.input, args.inputs)
-            with _connection(args, start_emulator) as connection:
-                result = plugin.run(args.command, inputs, connection, redactor=redactor)
-            print_json(result.to_dict())
-            return result.exit_code
+        if args.verb in ("run", "fetch"):
+            return _run(args, plugin, redactor, start_emulator, fetch_command)
+        if args.verb == "map":
+            return _map(args, plugin)
     except UsageError as exc:
         return usage_failure(args.verb, exc)
     raise UsageError(f"verb '{args.verb}' is not available")  # pragma: no cover

@@ -17,6 +17,7 @@ from executor.connection import resolve_connection, secret_values
 from executor.errors import IntegrationError, InvalidInput, UsageError
 from executor.inputs import InputValidator
 from executor.manifest import load_manifest
+from executor.mapping.errors import MappingError
 from executor.model import CommandSpec, Manifest
 from executor.redaction import Redactor
 from executor.registry import Registry
@@ -65,6 +66,17 @@ class Plugin:
         self.registry = registry
         self.now = now
         self._validators: dict[str, InputValidator] = {}
+        self._mappings: dict[str | None, Any] = {}
+
+    def mapping_set(self, overrides_file: str | None = None) -> Any:
+        """The compiled field mappings (with a user's overrides file), built once per file."""
+        if overrides_file not in self._mappings:
+            from executor.mapping import MappingSet, read_overrides
+
+            overrides = read_overrides(overrides_file) if overrides_file else None
+            self._mappings[overrides_file] = MappingSet.load(
+                self.plugin_dir / "field_mappings", overrides, overrides_file=overrides_file)
+        return self._mappings[overrides_file]
 
     def commands(self) -> list[dict[str, Any]]:
         return [{"id": c.id, "name": c.display_name, "description": c.description,
@@ -97,8 +109,12 @@ class Plugin:
             for secret in secret_values(self.manifest, connection or {}):
                 redactor.add(secret)
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
+        options = dict(options or {})
+        overrides_file = options.pop("mappings_file", None)
+        options.setdefault("map_events",
+                           lambda raw: self.mapping_set(overrides_file).map_response(raw))
         context = CommandContext(command, self.manifest, resolved, redactor, self.now,
-                                 self.plugin_dir, dict(options or {}))
+                                 self.plugin_dir, options)
         client = None
         try:
             assert self.registry.client_factory is not None, "no client factory registered"
@@ -107,6 +123,10 @@ class Plugin:
             return self._finish(command, output, redactor)
         except IntegrationError as exc:
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
+        except MappingError as exc:
+            return self._failed(command.display_name, command.failure_indicator,
+                                UsageError("field mappings: " + "; ".join(
+                                    str(p) for p in exc.problems)), redactor)
         except Exception as exc:  # the error boundary: no traceback reaches the user
             log.debug("unexpected error in %s", command.id, exc_info=True)
             error = IntegrationError(f"internal error ({type(exc).__name__}): {exc}")

@@ -36,16 +36,23 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, secret: str | None) -> None:
+        """Register a secret; the matching pattern is rebuilt lazily, on the next use."""
         if secret and len(secret) >= _MIN_SECRET:
             new = variants(secret) - self._forms
             if new:
                 self._forms |= new
-                ordered = sorted(self._forms, key=len, reverse=True)
-                self._pattern = re.compile("|".join(map(re.escape, ordered)))
+                self._pattern = None
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self._forms:
+            ordered = sorted(self._forms, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+        return self._pattern
 
     def text(self, value: str) -> str:
-        if self._pattern is not None:
-            value = self._pattern.sub(MASK, value)
+        pattern = self._compiled()
+        if pattern is not None:
+            value = pattern.sub(MASK, value)
         value = _BEARER.sub(lambda m: m.group(1) + MASK, value)
         return _JWT.sub(MASK, value)
 

@@ -22,6 +22,8 @@ class Registry:
         self.handlers: dict[str, Handler] = {}
         self.checks: dict[str, Check] = {}
         self.client_factory: Callable[..., Any] | None = None
+        self.coverage_documents: Callable[[Any], list[Any]] | None = None
+        """Documents (saved responses) on which ``validate`` measures field-mapping coverage."""
 
     def handler(self, command_id: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:

@@ -14,13 +14,15 @@ from executor.schema_store import json_path
 class Report:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    coverage: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": self.problems, "notes": self.notes}
+        return {"ok": self.ok, "problems": self.problems, "notes": self.notes,
+                "mapping_coverage": self.coverage}
 
 
 def check_schema_files(plugin: Any, report: Report) -> None:
@@ -54,9 +56,29 @@ def check_sample_outputs(plugin: Any, report: Report) -> None:
     report.notes.append(f"sample outputs: {len(plugin.manifest.commands)} checked")
 
 
+def check_mappings(plugin: Any, report: Report) -> dict[str, Any] | None:
+    """Mappings load without problems; coverage over the plugin's saved responses."""
+    from executor.mapping import MappingSet
+
+    mappings = MappingSet.load(plugin.plugin_dir / "field_mappings", strict=False)
+    for problem in mappings.problems:
+        report.problems.append(f"field mappings: {problem}")
+    hook = plugin.registry.coverage_documents
+    if hook is None:
+        return None
+    coverage = mappings.coverage(hook(plugin.plugin_dir))
+    for unmatched in coverage.never_matching:
+        report.notes.append(f"field never matched: {unmatched.file}: {unmatched.name} "
+                            f"({unmatched.path})")
+    for duplicate in coverage.duplicates:
+        report.notes.append(f"fields share a path: {duplicate}")
+    return coverage.to_dict()
+
+
 def validate_plugin(plugin: Any) -> Report:
     report = Report(notes=[f"manifest: {len(plugin.manifest.commands)} commands, "
                            f"{len(plugin.manifest.event_sources)} event sources"])
     check_schema_files(plugin, report)
     check_sample_outputs(plugin, report)
+    report.coverage = check_mappings(plugin, report)
     return report

@@ -1,0 +1,242 @@
+"""The Graph client every handler uses: tokens, pacing, retries, paging and errors in one place.
+
+Handlers pass paths relative to ``{server_url}/{api_version}/`` with path segments they have
+validated (a GUID, a fixed name); the client still refuses any path that could climb out of its
+place (``..``, ``%2e``, ``//``, ``?``, ``#``, ``\\``). Query parameters go in ``params`` and are
+percent-encoded here (spaces as ``%20``, never ``+``), never concatenated by callers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+
+from commands.graph.auth import TokenInfo, TokenProvider, token_info
+from commands.graph.errors import error_from_response
+from commands.graph.logs import LogRedaction, logger
+from commands.graph.pacing import Pacer, workload
+from commands.graph.paging import PageIterator
+from commands.graph.retry import (
+    Backoff,
+    RequestKind,
+    RetryPolicy,
+    parse_retry_after,
+    retries_failure,
+    retries_status,
+)
+from commands.graph.settings import GraphSettings
+from commands.graph.transport import Transport, describe_failure, request_id, request_sent
+from executor.errors import ConfigurationError, InvalidInput, RetriableError
+from executor.redaction import Redactor
+
+_FORBIDDEN_IN_PATH = ("..", "//", "?", "#", "\\")
+_FORBIDDEN_ENCODED = ("%2e", "%2f", "%5c")
+_QUERY_SAFE = "$'(),:/@"
+
+
+class _BadBody(Exception):
+    """A 2xx answer whose body is not the JSON object it should be (a truncated response)."""
+
+
+class GraphClient:
+    """HTTP to Microsoft Graph for one connection. Not thread-safe; close it when done."""
+
+    def __init__(self, settings: GraphSettings, *, redactor: Redactor,
+                 sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 retry: RetryPolicy | None = None, pace: bool | Pacer = True,
+                 rng: random.Random | None = None) -> None:
+        self.settings = settings
+        self.redactor = redactor
+        for secret in settings.secrets():
+            redactor.add(secret)
+        self._log_redaction = LogRedaction(redactor)
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.retry = retry or RetryPolicy()
+        if isinstance(pace, Pacer):
+            self.pacer: Pacer | None = pace
+        else:
+            self.pacer = Pacer(sleep=sleep, monotonic=monotonic) if pace else None
+        self._rng = rng or random.Random()
+        self.transport = Transport(settings, redactor)
+        self.auth = TokenProvider(settings, self.transport, redactor, self._log_redaction,
+                                  monotonic)
+        self._refresh_is_useless = False
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a path relative to ``{server_url}/{api_version}/``."""
+        if not isinstance(path, str):
+            raise InvalidInput("Request path", "must be a string")
+        relative = path[1:] if path.startswith("/") else path
+        lowered = relative.lower()
+        if (not relative or any(bad in relative for bad in _FORBIDDEN_IN_PATH)
+                or any(bad in lowered for bad in _FORBIDDEN_ENCODED)
+                or any(ch.isspace() or ord(ch) < 32 for ch in relative)):
+            raise InvalidInput("Request path", f"'{relative}' is not a safe Graph path")
+        return f"{self.base_url}/{relative}"
+
+    def token_info(self) -> TokenInfo:
+        """Acquire a token (or reuse the cached one) and say what it grants."""
+        return token_info(self.auth.token())
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None,
+            permissions: Sequence[str] = ()) -> dict[str, Any]:
+        return self._get_json(self.url(path), params, permissions)
+
+    def iter_pages(self, path: str, params: Mapping[str, Any] | None = None,
+                   permissions: Sequence[str] = (), max_items: int | None = None
+                   ) -> PageIterator:
+        """Every page of a collection, following ``@odata.nextLink`` (see :class:`PageIterator`)."""
+        return PageIterator(lambda url, query: self._get_json(url, query, permissions),
+                            self.url(path), params, base_url=self.settings.server_url,
+                            max_items=max_items)
+
+    def post_action(self, path: str, body: Any, permissions: Sequence[str] = ()) -> int:
+        """POST an action; the HTTP status (204 for the risky-user actions)."""
+        url = self.url(path)
+        response = self._send("POST", url, None, body, permissions,
+                              RequestKind.of("POST", path))
+        response.close()
+        return response.status_code
+
+    def close(self) -> None:
+        self.transport.close()
+        self._log_redaction.remove()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- the request loop -------------------------------------------------------------------
+
+    def _get_json(self, url: str, params: Mapping[str, Any] | None,
+                  permissions: Sequence[str]) -> dict[str, Any]:
+        return self._send("GET", url, params, None, permissions, RequestKind.READ).json_body
+
+    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, body: Any,
+              permissions: Sequence[str], kind: RequestKind) -> _Answer:
+        query = urlencode(params, quote_via=quote, safe=_QUERY_SAFE) if params else None
+        backoff = Backoff(self.retry, self._rng)
+        workload_name = _workload_of(url, self.settings.api_version)
+        refreshed = False
+        while True:
+            if self.pacer is not None:
+                self.pacer.wait(self.settings.tenant, workload_name)
+            headers = {"Authorization": f"Bearer {self.auth.token()}",
+                       "Accept": "application/json"}
+            try:
+                response = self.transport.request(method, url, headers=headers, params=query,
+                                                  json=body)
+                answer = _Answer(response, kind is RequestKind.READ)
+            except requests.exceptions.SSLError as exc:
+                raise ConfigurationError(None, "Cannot reach Microsoft Graph: "
+                                         + describe_failure(exc)) from None
+            except (requests.RequestException, _BadBody) as exc:
+                self._wait_after_failure(method, url, kind, backoff, exc)
+                continue
+            status = response.status_code
+            if 200 <= status < 300:
+                return answer
+            if status == 401 and not refreshed and not self._refresh_is_useless:
+                logger.info("Graph rejected the access token (401, request-id %s); fetching a "
+                            "new one and retrying once", request_id(response))
+                self.auth.invalidate()
+                refreshed = True
+                continue
+            if status == 401 and refreshed:
+                self._refresh_is_useless = True  # a fresh token did not help: stop refreshing
+            if not retries_status(kind, status):
+                raise error_from_response(response, redactor=self.redactor,
+                                          permissions=permissions)
+            self._wait_after_status(method, url, response, backoff)
+
+    def _wait_after_status(self, method: str, url: str, response: requests.Response,
+                           backoff: Backoff) -> None:
+        header = response.headers.get("Retry-After")
+        retry_after = parse_retry_after(header, server_date=response.headers.get("Date"))
+        wait = backoff.next_wait(retry_after)
+        rid = request_id(response)
+        if wait is None:
+            raise error_from_response(response, redactor=self.redactor, cls=RetriableError,
+                                      note=_note(backoff.given_up_because, rid))
+        how = f"Retry-After {header}" if retry_after is not None else "backoff"
+        logger.info("%s %s answered %s (request-id %s); waiting %.3fs (%s) before attempt %d "
+                    "of %d", method, _short(url), response.status_code, rid, wait, how,
+                    backoff.failures + 1, self.retry.max_attempts)
+        self.sleep(wait)
+
+    def _wait_after_failure(self, method: str, url: str, kind: RequestKind, backoff: Backoff,
+                            exc: Exception) -> None:
+        what = (describe_failure(exc) if isinstance(exc, requests.RequestException)
+                else "the response was incomplete")
+        if isinstance(exc, requests.RequestException) and not retries_failure(kind, exc):
+            if request_sent(exc):
+                raise RetriableError(None, f"The outcome of {method} {_short(url)} is unknown: "
+                                     f"{what}; it may or may not have been applied, so it was "
+                                     "not repeated", code="outcomeUnknown") from None
+            raise RetriableError(None, f"Cannot reach Microsoft Graph: {what}") from None
+        wait = backoff.next_wait(None)
+        if wait is None:
+            raise RetriableError(None, f"Cannot reach Microsoft Graph: {what} "
+                                 f"({backoff.given_up_because})") from None
+        logger.info("%s %s failed: %s; waiting %.3fs before attempt %d of %d", method,
+                    _short(url), what, wait, backoff.failures + 1, self.retry.max_attempts)
+        self.sleep(wait)
+
+
+class _Answer:
+    """A response, with its JSON body parsed for reads (a broken body counts as a failure)."""
+
+    __slots__ = ("json_body", "response")
+
+    def __init__(self, response: requests.Response, parse: bool) -> None:
+        self.response = response
+        self.json_body: dict[str, Any] = {}
+        if parse and 200 <= response.status_code < 300:
+            try:
+                body = json.loads(response.content) if response.content else {}
+            except ValueError:
+                raise _BadBody from None
+            if not isinstance(body, dict):
+                raise _BadBody
+            self.json_body = body
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def _workload_of(url: str, api_version: str) -> str:
+    """The Graph workload of an absolute URL (``auditLogs`` for ``.../v1.0/auditLogs/signIns``)."""
+    segments = urlsplit(url).path.lstrip("/").split("/")
+    if len(segments) > 1 and segments[0] in (api_version, "v1.0", "beta"):
+        return workload(segments[1])
+    return workload(segments[0]) if segments else ""
+
+
+def _short(url: str) -> str:
+    """A URL without its query, for log lines and messages."""
+    return url.split("?", 1)[0]
+
+
+def _note(reason: str, rid: str | None) -> str:
+    return f"{reason}; request-id {rid}" if rid else reason
+

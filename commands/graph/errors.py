@@ -1,0 +1,82 @@
+"""Graph error responses turned into :class:`~executor.errors.ApiError` (status, message, ids).
+
+Graph's body is ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}``; older
+services spell it ``innererror`` and ``Date`` (facts §4.1), so both are read. The message is
+Graph's own, redacted (a service may echo request data back) and shortened; a body that is not
+Graph's JSON gives a short message with the status and nothing from the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+
+from commands.graph.transport import request_id as header_request_id
+from executor.errors import ApiError
+from executor.redaction import Redactor
+
+MAX_MESSAGE = 500
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
+            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_LICENSE_CODES = ("NonPremium", "License")
+
+
+def graph_error_body(response: requests.Response) -> dict[str, Any] | None:
+    """The ``error`` object of a Graph error response, if the body is one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else None
+
+
+def _inner(error: dict[str, Any]) -> dict[str, Any]:
+    for key in ("innerError", "innererror", "InnerError"):
+        inner = error.get(key)
+        if isinstance(inner, dict):
+            return inner
+    return {}
+
+
+def permission_hint(permissions: Sequence[str]) -> str:
+    if not permissions:
+        return ""
+    if len(permissions) == 1:
+        return f" This command needs the application permission {permissions[0]}."
+    listed = ", ".join(permissions[:-1]) + f" and {permissions[-1]}"
+    return f" This command needs the application permissions {listed}."
+
+
+def error_from_response(response: requests.Response, *, redactor: Redactor,
+                        permissions: Sequence[str] = (), cls: type[ApiError] = ApiError,
+                        note: str = "") -> ApiError:
+    """The error to raise for a non-success response."""
+    status = response.status_code
+    error = graph_error_body(response)
+    code: str | None = None
+    message = ""
+    rid = header_request_id(response)
+    if error is not None:
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        message = error.get("message") if isinstance(error.get("message"), str) else ""
+        inner = _inner(error)
+        rid = inner.get("request-id") or inner.get("requestId") or rid
+    if not message:
+        reason = _REASONS.get(status) or response.reason or "error"
+        if error is None:
+            message = f"HTTP {status} {reason} from Microsoft Graph (the response was not "\
+                      "Graph's JSON error body)"
+        else:
+            message = f"HTTP {status} {reason}" + (f" ({code})" if code else "")
+    message = " ".join(redactor.text(message).split())
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE - 3] + "..."
+    if status == 403 and not any(m in (code or "") for m in _LICENSE_CODES):
+        message = message.rstrip() + permission_hint(permissions)
+    if note:
+        message = f"{message} ({note})"
+    return cls(status, message, request_id=str(rid) if rid else None, code=code)

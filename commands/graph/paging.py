@@ -1,0 +1,125 @@
+"""Following ``@odata.nextLink`` safely: whole links, past empty pages, never off the Graph host.
+
+Graph's paging guidance: use the entire ``@odata.nextLink`` as given, never rebuild it from its
+``$skiptoken``. Pitfalls other clients fell into, each refused or handled here (reliability facts
+§2): stopping at an empty page that still has a nextLink (msgraph-core's PageIterator), looping on
+an empty-string link (msrest), following a link to another host with the bearer token attached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from executor.errors import ApiError
+
+NEXT_LINK = "@odata.nextLink"
+MAX_PAGES = 100_000
+"""Guard against a service that hands out new links forever (a million risk detections at
+Graph's default 20 per page is 50,000 pages)."""
+
+Fetch = Callable[[str, Mapping[str, Any] | None], dict[str, Any]]
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class PagingError(ApiError):
+    """Graph handed out a nextLink the client refuses to follow."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message, code="invalidNextLink")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def check_next_link(link: Any, base_url: str, seen: set[str]) -> str:
+    """The link to request next; raises :class:`PagingError` for one that must not be followed."""
+    if not isinstance(link, str):
+        raise PagingError(f"Graph returned a {type(link).__name__} as @odata.nextLink")
+    if not link.strip():
+        raise PagingError("Graph returned an empty @odata.nextLink; stopped paging")
+    parts = urlsplit(link)
+    if parts.username is not None or parts.password is not None or "\\" in link:
+        raise PagingError("Graph returned a malformed @odata.nextLink; stopped paging")
+    scheme, host, port = _origin(link)
+    if not host or (scheme, host, port) != _origin(base_url):
+        shown = f"{scheme}://{host}" if host else "a relative link"
+        raise PagingError(f"@odata.nextLink points to {shown}, not to the Graph host of this "
+                          "connection; refused to follow it (the token stays with Graph)")
+    if link in seen:
+        raise PagingError("Graph returned the same @odata.nextLink twice; stopped paging")
+    seen.add(link)
+    return link
+
+
+class PageIterator:
+    """Iterates over pages (dicts) of one collection; after iteration, says whether more exist.
+
+    With ``max_items``, iteration stops once that many items were yielded; the last page is cut
+    short if needed. ``next_link`` is then the exact continuation (set only when the cut falls on
+    a page boundary, which it does when ``$top`` is at most ``max_items``); ``more`` is true
+    whenever further items exist, continuation link or not.
+    """
+
+    def __init__(self, fetch: Fetch, url: str, params: Mapping[str, Any] | None, *,
+                 base_url: str, max_items: int | None = None, max_pages: int = MAX_PAGES) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must not be negative")
+        self._fetch = fetch
+        self._url = url
+        self._params = params
+        self._base_url = base_url
+        self.max_items = max_items
+        self.max_pages = max_pages
+        self.pages = 0
+        self.items = 0
+        self.next_link: str | None = None
+        self.more = False
+        self._started = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._started:
+            raise RuntimeError("a PageIterator can be iterated once")
+        self._started = True
+        return self._pages()
+
+    def _pages(self) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        url, params = self._url, self._params
+        while True:
+            if self.max_items is not None and self.items >= self.max_items:
+                return
+            if self.pages >= self.max_pages:
+                raise PagingError(f"stopped after {self.pages} pages (the page guard)")
+            page = self._fetch(url, params)
+            self.pages += 1
+            values = page.get("value")
+            if not isinstance(values, list):
+                raise ApiError(None, "Graph returned a page without a 'value' list")
+            link = page.get(NEXT_LINK)
+            has_link = NEXT_LINK in page
+            next_url = check_next_link(link, self._base_url, seen) if has_link else None
+            room = None if self.max_items is None else self.max_items - self.items
+            if room is not None and len(values) >= room:
+                cut = len(values) > room
+                page = dict(page, value=values[:room])
+                self.more = cut or next_url is not None
+                self.next_link = None if cut else next_url
+                if cut:
+                    page.pop(NEXT_LINK, None)
+                self.items += room
+                yield page
+                return
+            self.items += len(values)
+            yield page
+            if next_url is None:
+                return
+            url, params = next_url, None

@@ -1,0 +1,152 @@
+"""One HTTP session for Graph and the token endpoint, configured only by the connection.
+
+``trust_env`` is off: requests would otherwise let ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``
+replace the connection's CA bundle and pick proxies from ``HTTPS_PROXY``; here the CA bundle,
+the proxy and TLS verification come from the connection alone, for Graph and token requests
+alike (MSAL is handed this session through :class:`MsalHttpClient`).
+
+Every request carries a fresh ``client-request-id``; one DEBUG line per request names the method,
+the redacted URL, the status, Graph's ``request-id`` and the elapsed time. Headers and bodies are
+never logged. Redirects are not followed, so an ``Authorization`` header cannot travel elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from commands.graph.logs import logger
+from commands.graph.settings import GraphSettings
+from executor.redaction import Redactor
+
+USER_AGENT = "entra-id-protection-integration/0.1"
+
+
+class Transport:
+    def __init__(self, settings: GraphSettings, redactor: Redactor) -> None:
+        self.settings = settings
+        self.redactor = redactor
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = settings.verify
+        if settings.proxy_url:
+            session.proxies = {"http": settings.proxy_url, "https": settings.proxy_url}
+        session.headers["User-Agent"] = USER_AGENT
+        self.session = session
+        if not settings.verify_tls:
+            logger.warning("TLS certificate verification is OFF for this connection (Verify "
+                           "TLS = false): anyone on the network path can read the token")
+
+    def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                params: Any = None, json: Any = None, data: Any = None) -> requests.Response:
+        """Send one request; raises ``requests.RequestException`` on a transport failure."""
+        sent_headers = dict(headers or {})
+        client_request_id = str(uuid.uuid4())
+        sent_headers["client-request-id"] = client_request_id
+        started = time.perf_counter()
+        try:
+            response = self.session.request(
+                method, url, headers=sent_headers, params=params, json=json, data=data,
+                timeout=self.settings.timeouts, allow_redirects=False)
+        except requests.RequestException as exc:
+            logger.debug("%s %s failed after %.3fs: %s (client-request-id %s)", method,
+                         self.redactor.text(url), time.perf_counter() - started,
+                         describe_failure(exc), client_request_id)
+            raise
+        logger.debug("%s %s -> %s in %.3fs (request-id %s, client-request-id %s)", method,
+                     self.redactor.text(response.url or url), response.status_code,
+                     time.perf_counter() - started, request_id(response), client_request_id)
+        return response
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class MsalHttpClient:
+    """The ``http_client`` MSAL calls for discovery and tokens, on our session.
+
+    MSAL does not say which HTTP status a failed token request had; this keeps the last one.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.last_response: requests.Response | None = None
+
+    def post(self, url: str, params: Any = None, data: Any = None,
+             headers: Mapping[str, str] | None = None, **_: Any) -> requests.Response:
+        return self._record(self.transport.request("POST", url, params=params, data=data,
+                                                        headers=headers))
+
+    def get(self, url: str, params: Any = None, headers: Mapping[str, str] | None = None,
+            **_: Any) -> requests.Response:
+        return self._record(self.transport.request("GET", url, params=params,
+                                                        headers=headers))
+
+    def close(self) -> None:
+        """The session belongs to the Graph client, which closes it."""
+
+    @property
+    def last_status(self) -> int | None:
+        return self.last_response.status_code if self.last_response is not None else None
+
+    def _record(self, response: requests.Response) -> requests.Response:
+        self.last_response = response
+        return response
+
+
+def request_id(response: requests.Response) -> str | None:
+    headers = response.headers
+    return headers.get("request-id") or headers.get("x-ms-request-id")
+
+
+def request_sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached the server before ``exc`` happened.
+
+    False only where it provably did not: connect timeout, refused connection or unresolvable
+    host, TLS handshake failure, proxy failure.
+    """
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError
+                  | requests.exceptions.ProxyError):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, NewConnectionError)
+    return True
+
+
+def describe_failure(exc: requests.RequestException) -> str:
+    """A short, secret-free description of a transport failure."""
+    host = _host(exc)
+    where = f" ({host})" if host else ""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return f"TLS certificate verification failed{where}: check CA Bundle"
+        return f"TLS handshake failed{where}"
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return f"cannot connect through the proxy{where}"
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"connection timed out{where}"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no response within the read timeout{where}"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"connection dropped while reading the response{where}"
+    if isinstance(exc, requests.ConnectionError):
+        if not request_sent(exc):
+            if "Name or service not known" in text or "NameResolution" in text:
+                return f"host name cannot be resolved{where}"
+            return f"connection refused{where}"
+        return f"connection dropped before a response{where}"
+    return f"request failed{where}: {type(exc).__name__}"
+
+
+def _host(exc: requests.RequestException) -> str | None:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    return urlsplit(url).netloc if url else None

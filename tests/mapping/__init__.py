@@ -1,0 +1,1 @@
+"""Tests of the field-mapping engine and the shipped field mappings."""
