@@ -163,13 +163,16 @@ def _map(args: argparse.Namespace, plugin: Any) -> int:
     except MappingError as exc:
         raise UsageError("; ".join(str(p) for p in exc.problems)) from None
     event_type = _event_type_value(plugin, args.event_type) if args.event_type else None
-    if event_type is not None:
-        for event in mappings.events(document):
-            if isinstance(event, dict):
-                for key in mappings.search_keys():
-                    event.setdefault(key, event_type)
-    for mapped in mappings.map_response(document):
-        mapped["event_type"] = mapped["event_type"] or event_type
+    keys = mappings.search_keys()
+    events = list(mappings.events(document))
+    for event in events:
+        if isinstance(event, dict) and event_type is not None:
+            for key in keys:
+                event.setdefault(key, event_type)
+    for event, mapped in zip(events, mappings.map_response(document), strict=True):
+        own = next((event.get(k) for k in keys if isinstance(event, dict) and event.get(k)),
+                   None)
+        mapped["event_type"] = mapped["event_type"] or own or event_type
         sys.stdout.write(json.dumps(mapped, ensure_ascii=False) + "\n")
     return EXIT_SUCCESSFUL
 

@@ -89,6 +89,8 @@ REFERENCE = {
 SHIPPED_INSTEAD = {
     ("default", "Source IP address"): ".ipAddress",
     ("default", "Status"): ".status.errorCode",
+    ("default", "Network Name"): ".networkLocationDetails.networkNames",
+    ("default", "Network Type"): ".networkLocationDetails.networkType",
 }
 BETA_ONLY = {
     "Network Name",
