@@ -60,9 +60,15 @@ def _emulator_verb(argv: list[str]) -> int:
     return emulator_main(argv)
 
 
+def _job_verb(argv: list[str]) -> int:
+    from commands.job_cli import main as job_main
+
+    return job_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, lambda: Connector.load().plugin, start_emulator=embedded_emulator,
-                    fetch_command="fetch-event", extra_verbs={"emulator": _emulator_verb})
+                    fetch_command="fetch-event", extra_verbs={"emulator": _emulator_verb, "job": _job_verb})
 
 
 if __name__ == "__main__":

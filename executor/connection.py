@@ -92,6 +92,12 @@ def resolve_connection(manifest: Manifest, store: SchemaStore, raw: Mapping[str,
     if error is not None:
         path = list(error.absolute_path)
         key = str(path[0]) if path else None
+        if error.validator == "anyOf" and not path:
+            options = [r for branch in error.validator_value for r in branch.get("required", [])]
+            names = [params[o].display_name for o in options if o in params]
+            raise InvalidInput(names[0] if names else "connection",
+                               "is required" + (f" (or set {', '.join(names[1:])})"
+                                                if len(names) > 1 else ""))
         if error.validator == "required":
             key = next((r for r in error.validator_value if r not in resolved), key)
             problem = "is required"
