@@ -78,6 +78,14 @@ class Plugin:
                 self.plugin_dir / "field_mappings", overrides, overrides_file=overrides_file)
         return self._mappings[overrides_file]
 
+    def _checked_mapping_set(self, overrides_file: str | None) -> Any:
+        """:meth:`mapping_set`, with a mapping problem as a one-line usage error."""
+        try:
+            return self.mapping_set(overrides_file)
+        except MappingError as exc:
+            raise UsageError("field mappings: " + "; ".join(str(p) for p in exc.problems)
+                             ) from None
+
     def commands(self) -> list[dict[str, Any]]:
         return [{"id": c.id, "name": c.display_name, "description": c.description,
                  "permissions": list(c.permissions.all()),
@@ -100,33 +108,33 @@ class Plugin:
             names = ", ".join(c.display_name for c in self.manifest.commands)
             error = UsageError(f"unknown command '{command_name}'; commands: {names}")
             return self._failed(command_name, f"{command_name} failed.", error, redactor)
+        options = dict(options or {})
+        overrides_file = options.pop("mappings_file", None)
         try:
             values = self.validator(command).validate(inputs or {})
             resolved = resolve_connection(self.manifest, self.store, connection or {})
             for secret in secret_values(self.manifest, resolved):
                 redactor.add(secret)
+            if overrides_file:  # a user's broken overrides are refused before any request
+                self._checked_mapping_set(overrides_file)
         except IntegrationError as exc:
             for secret in secret_values(self.manifest, connection or {}):
                 redactor.add(secret)
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
-        options = dict(options or {})
-        overrides_file = options.pop("mappings_file", None)
         options.setdefault("map_events",
-                           lambda raw: self.mapping_set(overrides_file).map_response(raw))
+                           lambda raw: self._checked_mapping_set(overrides_file)
+                           .map_response(raw))
         context = CommandContext(command, self.manifest, resolved, redactor, self.now,
                                  self.plugin_dir, options)
         client = None
         try:
-            assert self.registry.client_factory is not None, "no client factory registered"
+            if self.registry.client_factory is None:
+                raise UsageError("the plugin registered no API client")
             client = self.registry.client_factory(context)
             output = self.registry.handlers[command.id](client, values, context)
             return self._finish(command, output, redactor)
         except IntegrationError as exc:
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
-        except MappingError as exc:
-            return self._failed(command.display_name, command.failure_indicator,
-                                UsageError("field mappings: " + "; ".join(
-                                    str(p) for p in exc.problems)), redactor)
         except Exception as exc:  # the error boundary: no traceback reaches the user
             log.debug("unexpected error in %s", command.id, exc_info=True)
             error = IntegrationError(f"internal error ({type(exc).__name__}): {exc}")

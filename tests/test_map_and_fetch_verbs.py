@@ -91,3 +91,16 @@ def test_fetch_prints_one_mapped_event_per_line(emulator: Any, tmp_path: Path) -
     assert len(events) == 4
     assert {e["event_type"] for e in events} == {"riskDetection"}
     assert all("Unique_Event_Key" in e["fields"] and "Severity" in e["fields"] for e in events)
+
+
+def test_fetch_refuses_broken_overrides_before_any_request(emulator: Any, control: Any,
+                                                           tmp_path: Path) -> None:
+    path = tmp_path / "connection.yaml"
+    path.write_text(yaml.safe_dump(emulator.connection()))
+    overrides = tmp_path / "mine.yaml"
+    overrides.write_text("default: {add: [{name: Broken, path: '.a[?(@.b'}]}\n")
+    control.clear_requests()
+    run = _cli("fetch", "--mappings", str(overrides), "--connection", str(path))
+    assert run.returncode == 2
+    assert "mine.yaml" in run.stdout and "Broken" in run.stdout
+    assert control.graph_requests() == []
