@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
@@ -49,6 +50,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="connector.py job", description="the scheduled fetch job")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
@@ -76,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--health-check-every", type=_seconds, default=300.0,
                          metavar="SECONDS", help="Test Connection at most this often "
                          "(default 300; 0: never)")
-        sub.add_argument("--page-size", type=int, metavar="N",
+        sub.add_argument("--page-size", type=_positive, metavar="N",
                          help="records per request (default: each resource's maximum)")
         sub.add_argument("--no-pace", action="store_true",
                          help="do not pace requests under Graph's per-tenant limits")
-        sub.add_argument("--retry-attempts", type=int, default=6, metavar="N",
+        sub.add_argument("--retry-attempts", type=_positive, default=6, metavar="N",
                          help="attempts per request (default 6)")
         sub.add_argument("--retry-base-delay", type=_seconds, default=1.0, metavar="SECONDS",
                          help="first backoff step when Graph gives no Retry-After (default 1)")
@@ -127,6 +135,7 @@ def _overlaps(pairs: Sequence[str]) -> dict[str, timedelta]:
 def _connections(args: argparse.Namespace, redactor: Redactor,
                  event_types: Sequence[str]) -> list[GraphConnection]:
     from commands.graph.client import GraphClient
+    from commands.graph.pacing import Pacer
     from commands.graph.retry import RetryPolicy
     from commands.graph.settings import GraphSettings
     from executor.connection import read_connection_file, resolve_connection
@@ -139,10 +148,15 @@ def _connections(args: argparse.Namespace, redactor: Redactor,
                         max_total_wait=args.retry_max_wait)
     connections: list[GraphConnection] = []
     seen: set[str] = set()
+    pacers: dict[str, Pacer] = {}  # identity protection's limit is per tenant, for all apps
     for path in args.connection:
         raw = read_connection_file(Path(path))
         settings = GraphSettings.from_connection(resolve_connection(manifest, store, raw))
-        client = GraphClient(settings, redactor=redactor, retry=retry, pace=not args.no_pace)
+        pace: bool | Pacer = False
+        if not args.no_pace:
+            pace = pacers.setdefault(settings.tenant.lower(), Pacer(sleep=time.sleep,
+                                                                    monotonic=time.monotonic))
+        client = GraphClient(settings, redactor=redactor, retry=retry, pace=pace)
         connection = GraphConnection(client, name=settings.tenant, page_size=args.page_size,
                                      event_types=event_types)
         if connection.id in seen:

@@ -17,7 +17,6 @@ local clock loses nothing) and is read oldest first (``$orderby=<cursor> asc``, 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,11 +126,13 @@ class GraphConnection:
         self.local_now = local_now
         self.page_size = page_size
         self._clock = _ServerClock(monotonic)
-        self._lock = threading.Lock()
         self._wrap_transport()
 
     def _wrap_transport(self) -> None:
-        """Note the ``Date`` of every answer (token endpoint included) for :meth:`now`."""
+        """Note the ``Date`` of every answer (token endpoint included) for :meth:`now`.
+
+        The client does not expose the server's time, so its transport's ``request`` is
+        wrapped; only this connection's client is affected."""
         transport = self.client.transport
         send = transport.request
 

@@ -1,0 +1,35 @@
+"""The scheduled fetch job's runtime: generic, with no knowledge of any particular API.
+
+    job = Job(sources, connections, StateStore(path), open_sink("events.ndjson"), mapper)
+    job.run_cycle()
+
+A :class:`~executor.job.model.Source` says which record field the cursor runs on and how far
+back to re-read; a :class:`~executor.job.model.Connection` turns (source, window) into pages of
+records ordered oldest first. The rest (windows, dedup, checkpoints, durable delivery) is here.
+"""
+
+from executor.job.model import Checkpoint, Connection, Source, Window
+from executor.job.runner import CycleReport, Job, SourceRun
+from executor.job.schedule import run_forever, stop_on_signals
+from executor.job.sink import FileSink, StreamSink, open_sink
+from executor.job.state import StateStore
+from executor.job.step import fetch_step, finish_window, plan_window
+
+__all__ = [
+    "Checkpoint",
+    "Connection",
+    "CycleReport",
+    "FileSink",
+    "Job",
+    "Source",
+    "SourceRun",
+    "StateStore",
+    "StreamSink",
+    "Window",
+    "fetch_step",
+    "finish_window",
+    "open_sink",
+    "plan_window",
+    "run_forever",
+    "stop_on_signals",
+]

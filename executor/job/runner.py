@@ -1,0 +1,219 @@
+"""One fetch cycle: for every connection and source, read the window page by page and deliver.
+
+Per page: drop the events already delivered (:func:`~executor.job.step.fetch_step`), map the
+rest, hand them to the sink (durable when ``write`` returns), then commit checkpoint, keys and
+sink length in one transaction. A failure anywhere leaves the last committed page as the
+checkpoint; the next cycle reads again from there and delivers only what was not committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from executor.job.model import Checkpoint, Connection, Record, Source, Window
+from executor.job.prefetch import prefetched
+from executor.job.progress import Progress
+from executor.job.sink import Sink, encode
+from executor.job.state import StateStore, utc_text
+from executor.job.step import fetch_step, finish_window, plan_window
+
+log = logging.getLogger("executor.job")
+
+Mapper = Callable[[Record], Any]
+
+
+@dataclass
+class SourceRun:
+    connection: str
+    label: str
+    source: str
+    window: Window | None = None
+    delivered: int = 0
+    pages: int = 0
+    cursor: str | None = None
+    error: str | None = None
+    stopped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"connection": self.label, "event_type": self.source,
+                "window": None if self.window is None else
+                {"start": self.window.start, "end": self.window.end},
+                "delivered": self.delivered, "pages": self.pages, "cursor": self.cursor,
+                "error": self.error, "stopped": self.stopped}
+
+
+@dataclass
+class CycleReport:
+    runs: list[SourceRun] = field(default_factory=list)
+    health: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceRun]:
+        return [r for r in self.runs if r.error is not None]
+
+    @property
+    def delivered(self) -> int:
+        return sum(r.delivered for r in self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"delivered": self.delivered, "runs": [r.to_dict() for r in self.runs],
+                "health": self.health}
+
+
+def _message(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return f"{status}: {text}" if status else str(text)
+
+
+class Job:
+    def __init__(self, sources: Sequence[Source], connections: Sequence[Connection],
+                 store: StateStore, sink: Sink, mapper: Mapper, *,
+                 backfill: timedelta = timedelta(days=1),
+                 health_every: float | None = None,
+                 stop: threading.Event | None = None,
+                 progress: Progress | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 redact: Callable[[str], str] = lambda text: text) -> None:
+        self.sources = list(sources)
+        self.connections = list(connections)
+        self.store = store
+        self.sink = sink
+        self.mapper = mapper
+        self.backfill = backfill
+        self.health_every = health_every
+        self.stop = stop or threading.Event()
+        self.progress = progress or Progress(enabled=False)
+        self.clock = clock
+        self.redact = redact
+        self._recovered = False
+
+    def recover(self) -> None:
+        """Cut the sink back to what the state says was committed (after a crash)."""
+        if self.sink.path is not None:
+            length = self.sink.recover(self.store.sink_length(self.sink.path))
+            if length is not None:
+                self.store.set_sink_length(self.sink.path, length)
+        else:
+            self.sink.recover(None)
+        self._recovered = True
+
+    def run_cycle(self) -> CycleReport:
+        if not self._recovered:
+            self.recover()
+        report = CycleReport()
+        for connection in self.connections:
+            if self.stop.is_set():
+                break
+            health = self.check_health(connection)
+            if health is not None:
+                report.health.append(health)
+            for source in self.sources:
+                if self.stop.is_set():
+                    break
+                report.runs.append(self.run_source(connection, source))
+        self.progress.done()
+        return report
+
+    def check_health(self, connection: Connection, *, force: bool = False
+                     ) -> dict[str, Any] | None:
+        """Test Connection when the last check is older than ``health_every`` (or forced)."""
+        now = self.clock()
+        if not force:
+            if self.health_every is None:
+                return None
+            last = self.store.last_health_check(connection.id)
+            if last is not None:
+                since = now - datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+                if since.total_seconds() < self.health_every:
+                    return None
+        try:
+            message, ok = connection.health_check(), True
+            log.info("health check %s: ok (%s)", connection.label, message)
+        except Exception as exc:
+            message, ok = self.redact(_message(exc)), False
+            log.warning("health check %s failed: %s", connection.label, message)
+        self.store.record_health(connection.id, connection.label, utc_text(now), ok, message)
+        return {"connection": connection.label, "ok": ok, "message": message}
+
+    def run_source(self, connection: Connection, source: Source) -> SourceRun:
+        run = SourceRun(connection.id, connection.label, source.name)
+        self.store.run_started(connection.id, source.name, connection.label,
+                               utc_text(self.clock()))
+        try:
+            self._fetch(connection, source, run)
+        except Exception as exc:
+            run.error = self.redact(_message(exc))
+            log.warning("%s %s: stopped after %d events (%d pages): %s; the checkpoint stays "
+                        "at %s", connection.label, source.name, run.delivered, run.pages,
+                        run.error, run.cursor)
+            log.debug("%s %s failure", connection.label, source.name, exc_info=True)
+        self.store.run_finished(connection.id, source.name, utc_text(self.clock()), run.error)
+        if run.error is None and not run.stopped:
+            log.info("%s %s: %d new events in %d pages, cursor %s", connection.label,
+                     source.name, run.delivered, run.pages, run.cursor)
+        return run
+
+    def _fetch(self, connection: Connection, source: Source, run: SourceRun) -> None:
+        checkpoint = self.store.checkpoint(connection.id, source.name)
+        run.cursor = checkpoint.cursor
+        window = plan_window(checkpoint, connection.now(), source, self.backfill)
+        run.window = window
+        if window.first:
+            self.store.first_window(connection.id, source.name, window.start)
+        if window.first and source.max_backfill is not None \
+                and self.backfill > source.max_backfill:
+            log.warning("%s %s: backfill cut to %s, the longest the service keeps",
+                        connection.label, source.name, source.max_backfill)
+        if window.empty:
+            return
+        for index, chunk in enumerate(window.chunks(source.chunk)):
+            if index and self.stop.is_set():
+                run.stopped = True
+                return
+            checkpoint = self._fetch_window(connection, source, chunk, checkpoint, run)
+            if run.stopped:
+                return
+            step = finish_window(checkpoint, chunk, source)
+            self.store.commit(connection.id, source.name, step, sink_path=None,
+                              sink_length=None)
+            checkpoint = step.checkpoint
+            run.cursor = checkpoint.cursor
+
+    def _fetch_window(self, connection: Connection, source: Source, window: Window,
+                      checkpoint: Checkpoint, run: SourceRun) -> Checkpoint:
+        """Every page of one query; the checkpoint after the last page committed."""
+        newest: str | None = None
+        hold = False
+        pages = prefetched(connection.pages(source, window))
+        try:
+            for page in pages:
+                step = fetch_step(checkpoint, page, source, newest=newest, hold_cursor=hold)
+                if step.out_of_order and not hold:
+                    log.warning("%s %s: records out of %s order; the cursor waits for the window's "
+                                "end", connection.label, source.name, source.cursor_field)
+                hold = hold or step.out_of_order
+                newest = step.newest
+                lines = [encode(source.name, self.mapper(record), record) for record in step.fresh]
+                length = self.sink.write(lines)
+                self.store.commit(connection.id, source.name, step, sink_path=self.sink.path,
+                                  sink_length=length)
+                checkpoint = step.checkpoint
+                run.delivered += len(step.fresh)
+                run.pages += 1
+                run.cursor = checkpoint.cursor
+                self.progress.update(connection.label, source.name, run.delivered, run.pages,
+                                     run.cursor)
+                if self.stop.is_set():
+                    run.stopped = True
+                    log.info("%s %s: stopping after page %d at cursor %s", connection.label,
+                             source.name, run.pages, run.cursor)
+                    break
+        finally:
+            pages.close()  # stops the read-ahead before the client is used again
+        return checkpoint

@@ -1,0 +1,223 @@
+"""The job's state in SQLite: checkpoints, event keys at the cursor's edge, sink length, status.
+
+One transaction per page holds everything that must move together: the new cursor, the keys
+just delivered, the keys that fell out of the overlap, the sink's committed length and the
+delivery count. The sink is fsynced *before* that transaction, and on start the sink is cut back
+to the length recorded here, so a crash at any point leaves sink and checkpoint agreeing.
+
+WAL with ``synchronous=NORMAL``: a power loss may drop the last commits, but since the sink
+length is committed with the checkpoint, the sink is then cut back to match: still exactly once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from executor.errors import UsageError
+from executor.job.model import Checkpoint
+from executor.job.step import Step
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    connection TEXT NOT NULL, source TEXT NOT NULL, label TEXT,
+    cursor TEXT, backfill_start TEXT, events_delivered INTEGER NOT NULL DEFAULT 0,
+    last_run_started TEXT, last_run_finished TEXT, last_success TEXT,
+    last_run_events INTEGER, last_error TEXT, last_error_at TEXT,
+    PRIMARY KEY (connection, source));
+CREATE TABLE IF NOT EXISTS seen (
+    connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, cursor TEXT NOT NULL,
+    PRIMARY KEY (connection, source, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_by_cursor ON seen (connection, source, cursor);
+CREATE TABLE IF NOT EXISTS sinks (path TEXT PRIMARY KEY, committed_length INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS health (
+    connection TEXT PRIMARY KEY, label TEXT, checked_at TEXT, ok INTEGER, message TEXT,
+    last_failure_at TEXT, last_failure TEXT);
+"""
+
+
+def utc_text(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    connection: str
+    label: str | None
+    source: str
+    cursor: str | None
+    backfill_start: str | None
+    events_delivered: int
+    last_run_started: str | None
+    last_run_finished: str | None
+    last_success: str | None
+    last_run_events: int | None
+    last_error: str | None
+    last_error_at: str | None
+    seen_keys: int
+
+
+class StateStore:
+    """SQLite state; ``lock=True`` also takes an exclusive lock so one job runs per state."""
+
+    def __init__(self, path: Path | str, *, lock: bool = True, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        if readonly:
+            if not self.path.exists():
+                raise UsageError(f"no job state at {self.path}")
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                      isolation_level=None)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if lock:
+            self._take_lock()
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),))
+
+    def _take_lock(self) -> None:
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"another job is running on the state {self.path}") from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # Checkpoints -------------------------------------------------------------------------
+
+    def checkpoint(self, connection: str, source: str) -> Checkpoint:
+        row = self.db.execute("SELECT cursor FROM sources WHERE connection=? AND source=?",
+                              (connection, source)).fetchone()
+        seen = dict(self.db.execute(
+            "SELECT key, cursor FROM seen WHERE connection=? AND source=?",
+            (connection, source)).fetchall())
+        return Checkpoint(row[0] if row else None, seen)
+
+    def _ensure(self, db: sqlite3.Connection, connection: str, source: str,
+                label: str | None = None) -> None:
+        db.execute("INSERT OR IGNORE INTO sources (connection, source, label) VALUES (?, ?, ?)",
+                   (connection, source, label))
+
+    def commit(self, connection: str, source: str, step: Step, *, sink_path: str | None,
+               sink_length: int | None) -> None:
+        """Make one page (or a window's end) durable: checkpoint, keys, sink length, counts."""
+        with self.transaction() as db:
+            self._ensure(db, connection, source)
+            db.execute("UPDATE sources SET cursor=?, events_delivered=events_delivered+?, "
+                       "last_run_events=COALESCE(last_run_events, 0)+? "
+                       "WHERE connection=? AND source=?",
+                       (step.checkpoint.cursor, len(step.fresh), len(step.fresh), connection,
+                        source))
+            if step.forget_before is not None:
+                db.execute("DELETE FROM seen WHERE connection=? AND source=? AND cursor<?",
+                           (connection, source, step.forget_before))
+            if step.added:
+                db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)",
+                               [(connection, source, k, v) for k, v in step.added.items()])
+            if sink_path is not None and sink_length is not None:
+                db.execute("INSERT OR REPLACE INTO sinks VALUES (?, ?)", (sink_path, sink_length))
+
+    # Sinks ---------------------------------------------------------------------------------
+
+    def sink_length(self, path: str) -> int | None:
+        row = self.db.execute("SELECT committed_length FROM sinks WHERE path=?",
+                              (path,)).fetchone()
+        return row[0] if row else None
+
+    def set_sink_length(self, path: str, length: int) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO sinks VALUES (?, ?)", (path, length))
+
+    # Run bookkeeping -----------------------------------------------------------------------
+
+    def run_started(self, connection: str, source: str, label: str, at: str) -> None:
+        with self.transaction() as db:
+            self._ensure(db, connection, source, label)
+            db.execute("UPDATE sources SET label=?, last_run_started=?, last_run_events=0 "
+                       "WHERE connection=? AND source=?", (label, at, connection, source))
+
+    def first_window(self, connection: str, source: str, start: str) -> None:
+        """Where the first window of a source begins (kept until its first commit)."""
+        with self.transaction() as db:
+            db.execute("UPDATE sources SET backfill_start=? WHERE connection=? AND source=? "
+                       "AND cursor IS NULL", (start, connection, source))
+
+    def run_finished(self, connection: str, source: str, at: str,
+                     error: str | None = None) -> None:
+        with self.transaction() as db:
+            if error is None:
+                db.execute("UPDATE sources SET last_run_finished=?, last_success=?, "
+                           "last_error=NULL WHERE connection=? AND source=?",
+                           (at, at, connection, source))
+            else:
+                db.execute("UPDATE sources SET last_run_finished=?, last_error=?, "
+                           "last_error_at=? WHERE connection=? AND source=?",
+                           (at, error, at, connection, source))
+
+    def record_health(self, connection: str, label: str, at: str, ok: bool,
+                      message: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO health (connection) VALUES (?)", (connection,))
+            db.execute("UPDATE health SET label=?, checked_at=?, ok=?, message=? "
+                       "WHERE connection=?", (label, at, int(ok), message, connection))
+            if not ok:
+                db.execute("UPDATE health SET last_failure_at=?, last_failure=? "
+                           "WHERE connection=?", (at, message, connection))
+
+    def last_health_check(self, connection: str) -> str | None:
+        row = self.db.execute("SELECT checked_at FROM health WHERE connection=?",
+                              (connection,)).fetchone()
+        return row[0] if row else None
+
+    # Reports -------------------------------------------------------------------------------
+
+    def sources(self) -> list[SourceStatus]:
+        rows = self.db.execute(
+            "SELECT s.connection, s.label, s.source, s.cursor, s.backfill_start, "
+            "s.events_delivered, "
+            "s.last_run_started, s.last_run_finished, s.last_success, s.last_run_events, "
+            "s.last_error, s.last_error_at, (SELECT COUNT(*) FROM seen k WHERE "
+            "k.connection=s.connection AND k.source=s.source) "
+            "FROM sources s ORDER BY s.connection, s.source").fetchall()
+        return [SourceStatus(*row) for row in rows]
+
+    def health(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT connection, label, checked_at, ok, message, "
+                               "last_failure_at, last_failure FROM health "
+                               "ORDER BY connection").fetchall()
+        return [{"connection": r[0], "label": r[1], "checked_at": r[2],
+                 "ok": None if r[3] is None else bool(r[3]), "message": r[4],
+                 "last_failure_at": r[5], "last_failure": r[6]} for r in rows]
+
+    def sinks(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT path, committed_length FROM sinks").fetchall())

@@ -1,0 +1,485 @@
+"""The generic job runtime (executor/job) against an in-memory connection: no network, no sleep."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import threading
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from executor.errors import UsageError
+from executor.job import (
+    Checkpoint,
+    FileSink,
+    Job,
+    Source,
+    StateStore,
+    StreamSink,
+    fetch_step,
+    finish_window,
+    plan_window,
+    run_forever,
+    stop_on_signals,
+)
+from executor.job.instants import instant_key, key_of, moment_of, shift
+from executor.job.progress import Progress
+from tests.job.fakes import T0, Crash, FakeConnection
+
+SRC = Source("thing", "ts", overlap=timedelta(minutes=10), lag=timedelta(minutes=1))
+
+
+def mapper(record: Any) -> dict[str, Any]:
+    return {"Unique_Event_Key": record["id"]}
+
+
+def sink_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def delivered(path: Path) -> Counter[tuple[str, str]]:
+    return Counter((e["raw"]["id"], instant_key(e["raw"]["ts"])) for e in sink_lines(path))
+
+
+class Harness:
+    """A job whose process can 'die' and be started again on the same state and sink."""
+
+    def __init__(self, tmp: Path, conn: FakeConnection, sources: list[Source] | None = None,
+                 **job_args: Any) -> None:
+        self.tmp = tmp
+        self.conn = conn
+        self.sources = sources or [SRC]
+        self.job_args = job_args
+        self.store: StateStore | None = None
+        self.sink: FileSink | None = None
+        self.start()
+
+    @property
+    def sink_path(self) -> Path:
+        return self.tmp / "events.ndjson"
+
+    def start(self) -> None:
+        self.store = StateStore(self.tmp / "state.db")
+        self.sink = FileSink(self.sink_path)
+        self.job = Job(self.sources, [self.conn], self.store, self.sink, mapper,
+                       clock=lambda: self.conn.now_value, **self.job_args)
+
+    def restart(self) -> None:
+        assert self.store is not None and self.sink is not None
+        self.store.close()
+        self.sink.close()
+        self.start()
+
+    def cycle(self) -> Any:
+        return self.job.run_cycle()
+
+
+# -- instants and the pure step ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("2026-11-27T11:41:10Z", "2026-11-27T11:41:10.0000000Z"),
+    ("2026-11-27T11:41:10.1234567Z", "2026-11-27T11:41:10.1234567Z"),
+    ("2026-11-27T11:41:10.123456789Z", "2026-11-27T11:41:10.1234567Z"),
+    ("2026-11-27T11:41:10.5", "2026-11-27T11:41:10.5000000Z"),
+    ("2026-11-27T12:41:10.25+01:00", "2026-11-27T11:41:10.2500000Z"),
+    ("2026-11-27T06:41:10-0500", "2026-11-27T11:41:10.0000000Z"),
+])
+def test_instant_keys_sort_as_time(text: str, key: str) -> None:
+    assert instant_key(text) == key
+
+
+def test_instant_round_trip_and_shift() -> None:
+    key = key_of(T0)
+    assert moment_of(key) == T0
+    assert shift(key, timedelta(minutes=-10)) == key_of(T0 - timedelta(minutes=10))
+    with pytest.raises(ValueError):
+        instant_key("yesterday")
+
+
+def test_first_window_is_the_backfill_then_cursor_minus_overlap() -> None:
+    first = plan_window(Checkpoint(), T0, SRC, timedelta(days=1))
+    assert first.first and first.start == key_of(T0 - timedelta(days=1))
+    assert first.end == key_of(T0 - timedelta(minutes=1))
+    later = plan_window(Checkpoint(key_of(T0)), T0 + timedelta(hours=1), SRC, timedelta(days=1))
+    assert later.start == key_of(T0 - timedelta(minutes=10)) and not later.first
+
+
+def rec(rid: str, minute: float) -> dict[str, Any]:
+    return {"id": rid, "ts": (T0 + timedelta(minutes=minute)).isoformat().replace("+00:00", "Z")}
+
+
+def test_step_dedups_moves_cursor_and_forgets_outside_overlap() -> None:
+    step = fetch_step(Checkpoint(), [rec("a", 0), rec("b", 5), rec("b", 5)], SRC)
+    assert [r["id"] for r in step.fresh] == ["a", "b"]
+    assert step.checkpoint.cursor == key_of(T0 + timedelta(minutes=5))
+    again = fetch_step(step.checkpoint, [rec("a", 0), rec("b", 5), rec("c", 30)], SRC)
+    assert [r["id"] for r in again.fresh] == ["c"]
+    # a and b are older than cursor - overlap (20 min): forgotten, never queried again.
+    assert set(again.checkpoint.seen) == {f"c|{key_of(T0 + timedelta(minutes=30))}"}
+    assert again.forget_before == key_of(T0 + timedelta(minutes=20))
+
+
+def test_same_id_with_a_new_cursor_value_is_a_new_event() -> None:
+    step = fetch_step(Checkpoint(), [rec("u", 0)], SRC)
+    update = fetch_step(step.checkpoint, [rec("u", 0), rec("u", 3)], SRC)
+    assert [r["ts"] for r in update.fresh] == [rec("u", 3)["ts"]]
+
+
+def test_out_of_order_records_hold_the_cursor_until_the_window_ends() -> None:
+    step = fetch_step(Checkpoint(), [rec("a", 5), rec("b", 1)], SRC)
+    assert step.out_of_order and step.checkpoint.cursor is None
+    window = plan_window(Checkpoint(), T0 + timedelta(hours=1), SRC, timedelta(days=1))
+    done = finish_window(step.checkpoint, window, SRC)
+    assert done.checkpoint.cursor == window.end
+
+
+# -- the runner with a file sink -----------------------------------------------------------------
+
+def test_runs_deliver_each_event_once_and_status_is_recorded(tmp_path: Path) -> None:
+    conn = FakeConnection(now_value=T0 + timedelta(hours=1))
+    for i in range(7):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=i))
+    h = Harness(tmp_path, conn)
+    report = h.cycle()
+    assert report.delivered == 7 and not report.failed
+    assert h.cycle().delivered == 0
+    assert sorted(delivered(h.sink_path).values()) == [1] * 7
+    line = sink_lines(h.sink_path)[0]
+    assert set(line) == {"event_type", "fields", "raw"} and line["event_type"] == "thing"
+    (status,) = h.store.sources()  # type: ignore[union-attr]
+    assert status.events_delivered == 7 and status.last_error is None
+    assert status.cursor == key_of(T0 + timedelta(minutes=59))  # the window's end
+
+
+def test_backfill_bounds_the_first_run(tmp_path: Path) -> None:
+    conn = FakeConnection(now_value=T0 + timedelta(days=3))
+    conn.add("thing", "old", T0)
+    conn.add("thing", "new", T0 + timedelta(days=2, hours=12))
+    h = Harness(tmp_path, conn, backfill=timedelta(days=1))
+    h.cycle()
+    assert [e["raw"]["id"] for e in sink_lines(h.sink_path)] == ["new"]
+
+
+def test_late_record_inside_the_overlap_is_delivered_once(tmp_path: Path) -> None:
+    conn = FakeConnection(now_value=T0 + timedelta(minutes=30))
+    conn.add("thing", "a", T0 + timedelta(minutes=20))
+    h = Harness(tmp_path, conn)
+    h.cycle()
+    # Surfaces after that run, stamped 4 minutes before the cursor.
+    conn.add("thing", "late", T0 + timedelta(minutes=25), visible_from=T0 + timedelta(minutes=31))
+    conn.now_value = T0 + timedelta(minutes=35)
+    h.cycle()
+    h.cycle()
+    assert delivered(h.sink_path) == Counter({("a", key_of(T0 + timedelta(minutes=20))): 1,
+                                              ("late", key_of(T0 + timedelta(minutes=25))): 1})
+
+
+def test_ties_at_page_and_run_boundaries(tmp_path: Path) -> None:
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(minutes=10))
+    tie = T0 + timedelta(minutes=5)
+    for rid in ("t1", "t2", "t3"):
+        conn.add("thing", rid, tie)
+    h = Harness(tmp_path, conn)
+    h.cycle()
+    conn.add("thing", "t4", tie, visible_from=T0 + timedelta(minutes=11))  # same instant, later
+    conn.now_value = T0 + timedelta(minutes=12)
+    h.cycle()
+    assert sorted(i for i, _ in delivered(h.sink_path)) == ["t1", "t2", "t3", "t4"]
+    assert set(delivered(h.sink_path).values()) == {1}
+
+
+def test_failed_page_keeps_the_checkpoint_and_the_next_run_resumes(tmp_path: Path) -> None:
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=1), fail_on_page=2)
+    for i in range(9):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=i))
+    h = Harness(tmp_path, conn)
+    report = h.cycle()
+    assert report.failed and report.delivered == 4
+    status = h.store.sources()[0]  # type: ignore[union-attr]
+    assert "injected failure" in status.last_error and status.cursor == key_of(
+        T0 + timedelta(minutes=3))
+    assert h.cycle().delivered == 5
+    assert sorted(delivered(h.sink_path).values()) == [1] * 9
+    assert h.store.sources()[0].last_error is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("crash_on_commit", [0, 1, 2, 4])
+def test_crash_between_sink_write_and_checkpoint(tmp_path: Path, crash_on_commit: int) -> None:
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=1))
+    for i in range(7):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=i // 2))  # ties across pages
+    h = Harness(tmp_path, conn)
+    store = h.store
+    assert store is not None
+    real_commit = store.commit
+    calls = {"n": 0}
+
+    def dying_commit(*args: Any, **kwargs: Any) -> None:
+        if calls["n"] == crash_on_commit:
+            raise Crash  # the page is in the sink (fsynced) but not checkpointed
+        calls["n"] += 1
+        real_commit(*args, **kwargs)
+
+    store.commit = dying_commit  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        h.cycle()
+    written = len(sink_lines(h.sink_path))
+    h.restart()
+    h.job.recover()
+    if crash_on_commit < 4:  # commits 0-3 are pages; 4 is the window's end (no sink write)
+        assert len(sink_lines(h.sink_path)) < written  # the uncommitted page was cut back
+    h.cycle()
+    assert sorted(delivered(h.sink_path).values()) == [1] * 7
+
+
+def test_sink_new_to_the_state_keeps_its_content(tmp_path: Path) -> None:
+    (tmp_path / "events.ndjson").write_text('{"older": true}\n')
+    conn = FakeConnection(now_value=T0 + timedelta(hours=1))
+    conn.add("thing", "a", T0)
+    h = Harness(tmp_path, conn)
+    h.cycle()
+    assert (tmp_path / "events.ndjson").read_text().startswith('{"older": true}\n')
+    assert h.store.sinks()[str((tmp_path / "events.ndjson").resolve())] == os.path.getsize(  # type: ignore[union-attr]
+        tmp_path / "events.ndjson")
+
+
+def test_one_job_per_state(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.db")
+    with pytest.raises(UsageError, match="another job"):
+        StateStore(tmp_path / "state.db")
+    store.close()
+    StateStore(tmp_path / "state.db").close()
+
+
+def test_health_checks_run_on_their_interval_and_failures_are_recorded(tmp_path: Path) -> None:
+    conn = FakeConnection(now_value=T0, health_ok=False)
+    h = Harness(tmp_path, conn, health_every=300.0)
+    assert h.cycle().health[0]["ok"] is False
+    assert h.cycle().health == []  # not due yet
+    conn.now_value = T0 + timedelta(minutes=6)
+    conn.health_ok = True
+    assert h.cycle().health[0]["ok"] is True
+    (health,) = h.store.health()  # type: ignore[union-attr]
+    assert health["ok"] and "AuditLog.Read.All" in health["last_failure"]
+
+
+def test_several_connections_keep_their_own_checkpoints(tmp_path: Path) -> None:
+    a = FakeConnection(id="a/app", label="a", now_value=T0 + timedelta(hours=1))
+    b = FakeConnection(id="b/app", label="b", now_value=T0 + timedelta(hours=1),
+                       fail_on_page=0)
+    a.add("thing", "x", T0)
+    b.add("thing", "x", T0)  # the same id in another tenant is another event
+    store = StateStore(tmp_path / "state.db")
+    sink = FileSink(tmp_path / "events.ndjson")
+    job = Job([SRC], [a, b], store, sink, mapper)
+    report = job.run_cycle()
+    assert [r.error is None for r in report.runs] == [True, False]
+    report = job.run_cycle()
+    assert report.delivered == 1
+    assert {s.connection: s.events_delivered for s in store.sources()} == {"a/app": 1, "b/app": 1}
+
+
+def test_stream_sink_and_stop_between_pages(tmp_path: Path) -> None:
+    conn = FakeConnection(page_size=1, now_value=T0 + timedelta(hours=1))
+    for i in range(3):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=i))
+    out = io.BytesIO()
+    stop = threading.Event()
+    store = StateStore(tmp_path / "state.db")
+    job = Job([SRC], [conn], store, StreamSink(out), lambda r: {}, stop=stop)
+    original = conn.pages
+
+    def pages_then_stop(*args: Any) -> Any:
+        for page in original(*args):
+            stop.set()  # a signal arrives while the first page is being delivered
+            yield page
+
+    conn.pages = pages_then_stop  # type: ignore[method-assign]
+    report = job.run_cycle()
+    assert report.runs[0].stopped and report.delivered == 1
+    assert len(out.getvalue().splitlines()) == 1
+    stop.clear()
+    conn.pages = original  # type: ignore[method-assign]
+    job.run_cycle()
+    assert [json.loads(x)["raw"]["id"] for x in out.getvalue().splitlines()] == ["r0", "r1", "r2"]
+
+
+def test_run_forever_stops_on_signal(tmp_path: Path) -> None:
+    conn = FakeConnection(now_value=T0)
+    store = StateStore(tmp_path / "state.db")
+    stop = threading.Event()
+    job = Job([SRC], [conn], store, StreamSink(io.BytesIO()), mapper, stop=stop)
+    assert run_forever(job, 0.0, cycles=3) == 3
+    with stop_on_signals(stop):
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.is_set()
+    assert run_forever(job, 3600.0) == 0
+
+
+def test_progress_only_on_a_terminal() -> None:
+    quiet = io.StringIO()
+    Progress(quiet).update("t", "signIn", 5, 1, None, force=True)
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    progress = Progress(shown, enabled=True)
+    progress.update("t", "signIn", 1500, 2, "2026-11-27T11:41:10.0000000Z", force=True)
+    assert "1,500 events" in shown.getvalue()
+
+
+# -- every schedule of late records, failures and crashes: exactly once --------------------------
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("add"), st.integers(0, 40), st.integers(0, 9)),    # minute offset, lateness
+    st.tuples(st.just("run"), st.sampled_from([None, 0, 1, 2, 3]),  # page that fails
+              st.sampled_from([None, 0, 1, 2])),  # commit before which the process dies
+    st.tuples(st.just("tick"), st.integers(1, 9), st.just(0)),
+), max_size=25)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations)
+def test_any_schedule_delivers_each_event_exactly_once(tmp_path_factory: Any,
+                                                       ops: list[tuple[Any, ...]]) -> None:
+    tmp = tmp_path_factory.mktemp("prop")
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(minutes=10))
+    h = Harness(tmp, conn)
+    expected: set[tuple[str, str]] = set()
+    for n, (op, a, b) in enumerate(ops):
+        if op == "add":
+            # Stamped up to 9 minutes in the past (inside the 10-minute overlap), visible now.
+            when = conn.now_value - timedelta(minutes=b, seconds=a)
+            conn.add("thing", f"e{n}", when, visible_from=conn.now_value)
+            expected.add((f"e{n}", key_of(when)))
+        elif op == "tick":
+            conn.now_value += timedelta(minutes=a)
+        else:
+            conn.fail_on_page = None if a is None else conn.pages_served + a
+            store = h.store
+            assert store is not None
+            if b is not None:  # the process dies after the sink took page b, before its commit
+                real = store.commit
+                count = {"n": 0}
+
+                def dying(*args: Any, _real: Any = real, _count: Any = count, _at: int = b,
+                          **kwargs: Any) -> None:
+                    if _count["n"] == _at:
+                        raise Crash
+                    _count["n"] += 1
+                    _real(*args, **kwargs)
+
+                store.commit = dying  # type: ignore[method-assign]
+            with contextlib.suppress(Crash):
+                h.cycle()
+            h.restart()
+            conn.fail_on_page = None
+    conn.now_value += timedelta(minutes=2)  # past the lag of the last record
+    h.cycle()
+    got = delivered(h.sink_path)
+    assert set(got) == expected and set(got.values()) <= {1}
+    h.store.close()  # type: ignore[union-attr]
+    h.sink.close()  # type: ignore[union-attr]
+
+
+def test_first_backfill_is_cut_to_the_retention() -> None:
+    kept = Source("thing", "ts", overlap=timedelta(minutes=10), max_backfill=timedelta(days=30))
+    window = plan_window(Checkpoint(), T0, kept, timedelta(days=45))
+    assert window.start == key_of(T0 - timedelta(days=30))
+
+
+def test_long_windows_are_read_in_chunks_each_checkpointed(tmp_path: Path) -> None:
+    chunked = Source("thing", "ts", overlap=timedelta(minutes=10), chunk=timedelta(hours=1))
+    conn = FakeConnection(page_size=5, now_value=T0 + timedelta(hours=3, minutes=30))
+    for i in range(12):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=15 * i))
+    conn.add("thing", "edge", T0 + timedelta(hours=1))  # on a chunk bound: read twice
+    queries: list[Any] = []
+    original = conn.pages
+
+    def recording(source: Source, window: Any) -> Any:
+        queries.append(window)
+        return original(source, window)
+
+    conn.pages = recording  # type: ignore[method-assign]
+    h = Harness(tmp_path, conn, sources=[chunked], backfill=timedelta(hours=3, minutes=30))
+    h.cycle()
+    assert len(queries) == 4 and all(q.end > q.start for q in queries)
+    assert [q.start for q in queries[1:]] == [q.end for q in queries[:-1]]
+    assert sorted(delivered(h.sink_path).values()) == [1] * 13
+
+
+def test_dedup_state_stays_within_the_overlap(tmp_path: Path) -> None:
+    conn = FakeConnection(page_size=50, now_value=T0)
+    h = Harness(tmp_path, conn)
+    sizes = []
+    for step in range(48):  # 4 hours, a cycle and 20 events every 5 minutes
+        for n in range(20):
+            conn.add("thing", f"s{step}-{n}", conn.now_value - timedelta(seconds=90 + n))
+        conn.now_value += timedelta(minutes=5)
+        h.cycle()
+        sizes.append(h.store.sources()[0].seen_keys)  # type: ignore[union-attr]
+    assert max(sizes[5:]) <= 3 * 20  # about two cycles' worth: the 10-minute overlap
+    assert sum(delivered(h.sink_path).values()) == 48 * 20
+
+
+def test_a_failed_sink_write_is_taken_back(tmp_path: Path, monkeypatch: Any) -> None:
+    sink = FileSink(tmp_path / "events.ndjson")
+    sink.recover(None)
+    sink.write([b'{"a":1}\n'])
+    real_write = os.write
+    calls = {"n": 0}
+
+    def half_then_full(fd: int, data: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return real_write(fd, bytes(data[:5]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError):
+        sink.write([b'{"b":2}\n', b'{"c":3}\n'])
+    monkeypatch.setattr(os, "write", real_write)
+    assert (tmp_path / "events.ndjson").read_bytes() == b'{"a":1}\n'
+    assert sink.write([b'{"d":4}\n']) == 16
+    sink.close()
+
+
+def test_prefetch_keeps_order_raises_in_place_and_closes_early() -> None:
+    from executor.job.prefetch import prefetched
+
+    def failing() -> Any:
+        yield 1
+        yield 2
+        raise ConnectionError("page 3")
+
+    got = []
+    with pytest.raises(ConnectionError, match="page 3"):
+        for page in prefetched(failing()):
+            got.append(page)
+    assert got == [1, 2]
+    closed = threading.Event()
+
+    def endless() -> Any:
+        try:
+            n = 0
+            while True:
+                n += 1
+                yield n
+        finally:
+            closed.set()
+
+    for page in prefetched(endless()):
+        if page == 3:
+            break
+    assert closed.is_set()  # the worker closed the source before the consumer went on
