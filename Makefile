@@ -33,7 +33,7 @@ samples: $(STAMP)
 	$(BIN)/python demo.py --samples sample_outputs > /dev/null
 
 chaos: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow tests/job
+	$(BIN)/python -m pytest -q -n 2 -m slow tests/job
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
