@@ -38,6 +38,10 @@ from executor.redaction import Redactor
 _FORBIDDEN_IN_PATH = ("..", "//", "?", "#", "\\")
 _FORBIDDEN_ENCODED = ("%2e", "%2f", "%5c")
 _QUERY_SAFE = "$'(),:/@"
+PREFER = "include-unknown-enum-members"
+"""Enum members added after ``unknownFutureValue`` (riskDetail adminConfirmedAccountSafe,
+microsoftRevokedSessions, ...) are real values to a SOC; without this header Graph sends
+``unknownFutureValue`` in their place and refuses them in ``$filter``."""
 
 
 class _BadBody(Exception):
@@ -138,7 +142,7 @@ class GraphClient:
             if self.pacer is not None:
                 self.pacer.wait(self.settings.tenant, workload_name)
             headers = {"Authorization": f"Bearer {self.auth.token()}",
-                       "Accept": "application/json"}
+                       "Accept": "application/json", "Prefer": PREFER}
             try:
                 response = self.transport.request(method, url, headers=headers, params=query,
                                                   json=body)

@@ -1,0 +1,155 @@
+"""Emulator throughput and memory: is it ever the bottleneck of a client benchmark?
+
+1. Records served per second through paging: full v1.0 sign-ins, 1,000 per page, over HTTPS
+   with keep-alive, from an emulator in its own process (the client decodes every page).
+2. Peak RSS of an emulator process whose tenant holds 1,000,000 sign-ins, after paging through
+   part of it and streaming the ground truth of every id.
+
+    .venv/bin/python bench/bench_emulator.py [--records 200000] [--million 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SERVER = """
+import gc, json, sys, time
+from emulator import Emulator
+started = time.perf_counter()
+emu = Emulator(seed=1, signins=int(sys.argv[1]), now="2025-03-01T12:00:00Z", frozen=True)
+emu.start()
+gc.freeze()  # as the emulator verb does once serving
+print(json.dumps({**emu.connection(), "startup": time.perf_counter() - started}), flush=True)
+for line in sys.stdin:
+    if line.strip() == "cpu":
+        print(time.process_time(), flush=True)
+emu.stop()
+"""
+
+
+class EmulatorProcess:
+    def __init__(self, records: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(records)], cwd=ROOT, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        self.connection = json.loads(self.process.stdout.readline())
+        self.session = requests.Session()
+        conn = self.connection
+        token = self.session.post(conn["auth_url"], verify=conn["ca_bundle"], data={
+            "grant_type": "client_credentials", "client_id": conn["client_id"],
+            "client_secret": conn["client_secret"],
+            "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url: str, **params: object) -> requests.Response:
+        response = self.session.get(url, headers=self.headers, params=params or None,
+                                    verify=self.connection["ca_bundle"])
+        response.raise_for_status()
+        return response
+
+    def cpu(self) -> float:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("cpu\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def peak_rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def page_through(emu: EmulatorProcess, limit: int, **params: object) -> tuple[int, float]:
+    """(records, seconds) for paging from the first page until `limit` records."""
+    base = emu.connection["server_url"]
+    started = time.perf_counter()
+    body = emu.get(f"{base}/v1.0/auditLogs/signIns", **params).json()
+    count = len(body["value"])
+    while count < limit and body.get("@odata.nextLink"):
+        body = emu.get(body["@odata.nextLink"]).json()
+        count += len(body["value"])
+    return count, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--million", type=int, default=1_000_000)
+    args = parser.parse_args()
+    rows: list[tuple[str, str]] = []
+
+    emu = EmulatorProcess(args.records)
+    try:
+        page_through(emu, 2000)  # warm-up: TLS session, caches
+        cpu_before = emu.cpu()
+        count, seconds = page_through(emu, args.records)
+        server_cpu = emu.cpu() - cpu_before
+        assert count == args.records, count
+        rows += [
+            (f"sign-ins paged (full v1.0 records, 1,000/page, {count:,})",
+             f"{count / seconds:,.0f} rec/s"),
+            ("  emulator CPU per 1,000-record page",
+             f"{server_cpu / (count / 1000) * 1000:.0f} ms"),
+            ("  wall time per page (client decode included)",
+             f"{seconds / (count / 1000) * 1000:.0f} ms"),
+        ]
+        page_through(emu, 20_000)  # the newest 20,000 into the serialisation cache
+        count, seconds = page_through(emu, 20_000)
+        rows.append(("  the same 20,000 read again (serialisation cache)",
+                     f"{count / seconds:,.0f} rec/s"))
+        count, seconds = page_through(emu, args.records, **{"$select": "id,createdDateTime"})
+        rows.append(("sign-ins paged with $select=id,createdDateTime",
+                     f"{count / seconds:,.0f} rec/s"))
+    finally:
+        emu.stop()
+
+    big = EmulatorProcess(args.million)
+    try:
+        rows.append((f"startup with {args.million:,} sign-ins",
+                     f"{big.connection['startup']:.1f} s"))
+        count, seconds = page_through(big, 50_000)
+        rows.append(("  paging the newest 50,000 of them", f"{count / seconds:,.0f} rec/s"))
+        base = big.connection["server_url"]
+        window = {"$filter": "createdDateTime ge 2025-02-10T00:00:00Z and "
+                             "createdDateTime lt 2025-02-10T01:00:00Z"}
+        started = time.perf_counter()
+        hour = page_through(big, 10**9, **window)[0]
+        rows.append((f"  one-hour window ({hour:,} records, binary search)",
+                     f"{(time.perf_counter() - started) * 1000:.0f} ms"))
+        started = time.perf_counter()
+        truth = big.session.get(f"{base}/_emulator/records/signIns",
+                                params={"select": "id,createdDateTime"},
+                                verify=big.connection["ca_bundle"]).json()["value"]
+        assert len(truth) == args.million
+        rows.append(("  ground truth of every id (streamed)",
+                     f"{time.perf_counter() - started:.1f} s"))
+        rows.append((f"peak RSS of the emulator process ({args.million:,} sign-ins)",
+                     f"{big.peak_rss_mib():,.0f} MiB"))
+    finally:
+        big.stop()
+
+    width = max(len(name) for name, _ in rows)
+    print(f"| {'measure':<{width}} | {'value':>14} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 16}|")
+    for name, value in rows:
+        print(f"| {name:<{width}} | {value:>14} |")
+
+
+if __name__ == "__main__":
+    main()

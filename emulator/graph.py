@@ -1,0 +1,390 @@
+"""The Graph endpoints: routing, application roles, query options, paging, actions."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from emulator import odata, schema, timefmt
+from emulator.auth import Principal
+from emulator.errors import GraphError
+from emulator.messages import ENCODER, Request, Response
+from emulator.paging import SkipTokenCodec, SkipTokenError, collect
+from emulator.render import Renderer
+from emulator.tenant import ACTIONS, INDEX, Tenant
+
+GRAPH_JSON = ("application/json;odata.metadata=minimal;odata.streaming=true;"
+              "IEEE754Compatible=false;charset=utf-8")
+RISKY_READ = frozenset({"IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"})
+RISKY_WRITE = frozenset({"IdentityRiskyUser.ReadWrite.All"})
+RISK_EVENTS = frozenset({"IdentityRiskEvent.Read.All", "IdentityRiskEvent.ReadWrite.All"})
+SIGN_IN_ROLES = ("AuditLog.Read.All", "Directory.Read.All")  # both (known issue in the docs)
+NINETY_DAYS = 90 * 86_400 * timefmt.TICKS_PER_SECOND
+DEFAULT_SCAN_BUDGET = 20_000
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    default_top: int
+    max_top: int
+    orderable: tuple[str, ...]
+    default_order: tuple[str | None, bool]  # (field or None for id, descending)
+
+
+SPECS = {
+    "signIns": ResourceSpec(1000, 1000, ("createdDateTime",), ("createdDateTime", True)),
+    "riskDetections": ResourceSpec(
+        20, 500, ("detectedDateTime", "lastUpdatedDateTime", "activityDateTime"), (None, False)),
+    "riskyUsers": ResourceSpec(20, 500, ("riskLastUpdatedDateTime",), (None, False)),
+    "history": ResourceSpec(20, 500, (), (None, False)),
+}
+ALLOWED_LIST_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby"})
+KNOWN_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby", "$skip",
+                           "$count", "$expand", "$search", "$format", "$apply", "$levels",
+                           "$compute", "$index", "$schemaversion", "$deltatoken"})
+
+
+@dataclass
+class Route:
+    resource: str
+    kind: str  # "list", "get", "action"
+    service: str  # "identityProtection" or "auditLogs" (throttling scope)
+    context: str  # @odata.context path, e.g. identityProtection/riskyUsers
+    next_path: str  # path used in nextLinks
+    record_id: str | None = None
+    user_id: str | None = None
+    action: str | None = None
+
+
+_KEYED = re.compile(r"^([A-Za-z_.]+)\('?([^')]*)'?\)$")
+
+
+def _segments(path: str) -> list[str]:
+    out: list[str] = []
+    for raw in path.strip("/").split("/"):
+        match = _KEYED.match(raw)
+        if match:
+            out += [match.group(1), match.group(2)]
+        elif raw:
+            out.append(raw)
+    return out
+
+
+def service_of(path: str) -> str | None:
+    """identityProtection / auditLogs for a Graph path (used before routing, for throttling)."""
+    parts = [p.lower() for p in path.strip("/").split("/")]
+    if len(parts) < 2:
+        return None
+    head = parts[1].split("(")[0]
+    if head in ("identityprotection", "riskyusers", "riskdetections"):
+        return "identityProtection"
+    if head == "auditlogs":
+        return "auditLogs"
+    return None
+
+
+def route(version: str, path_after_version: str) -> Route:
+    segs = _segments(path_after_version)
+    low = [s.lower() for s in segs]
+
+    def unknown(segment: str) -> GraphError:
+        return GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+
+    if not segs:
+        raise unknown(version)
+    if low[0] == "identityprotection":
+        prefix, rest, rest_low = "identityProtection/", segs[1:], low[1:]
+        if not rest:
+            raise GraphError(405, "BadRequest",
+                             "The request target does not support this operation.")
+    elif version == "beta" and low[0] in ("riskyusers", "riskdetections"):
+        prefix, rest, rest_low = "", segs, low
+    elif low[0] == "auditlogs":
+        if len(low) >= 2 and low[1] == "signins" and len(low) <= 3:
+            record_id = segs[2] if len(segs) == 3 else None
+            return Route("signIns", "get" if record_id else "list", "auditLogs",
+                         "auditLogs/signIns", "auditLogs/signins", record_id=record_id)
+        raise unknown(segs[1] if len(segs) > 1 else segs[0])
+    else:
+        raise unknown(segs[0])
+
+    head = rest_low[0]
+    if head == "riskdetections" and len(rest) <= 2:
+        record_id = rest[1] if len(rest) == 2 else None
+        ctx = f"{prefix}riskDetections"
+        return Route("riskDetections", "get" if record_id else "list", "identityProtection",
+                     ctx, ctx, record_id=record_id)
+    if head == "riskyusers":
+        ctx = f"{prefix}riskyUsers"
+        if len(rest) == 1:
+            return Route("riskyUsers", "list", "identityProtection", ctx, ctx)
+        action = rest_low[1].removeprefix("microsoft.graph.")
+        if len(rest) == 2 and action in ACTIONS:
+            return Route("riskyUsers", "action", "identityProtection", ctx, ctx, action=action)
+        if len(rest) == 2:
+            return Route("riskyUsers", "get", "identityProtection", ctx, ctx,
+                         record_id=rest[1])
+        if rest_low[2] == "history" and len(rest) in (3, 4):
+            user_id = rest[1]
+            hctx = f"{ctx}('{user_id}')/history"
+            record_id = rest[3] if len(rest) == 4 else None
+            return Route("history", "get" if record_id else "list", "identityProtection",
+                         hctx, f"{ctx}/{user_id}/history", record_id=record_id,
+                         user_id=user_id)
+        raise unknown(rest[2])
+    raise unknown(rest[0])
+
+
+def check_roles(rt: Route, principal: Principal) -> None:
+    roles = principal.roles
+    if rt.resource == "signIns":
+        allowed = all(r in roles for r in SIGN_IN_ROLES)
+    elif rt.resource == "riskDetections":
+        allowed = bool(roles & RISK_EVENTS)
+    elif rt.kind == "action":
+        allowed = bool(roles & RISKY_WRITE)
+    else:
+        allowed = bool(roles & RISKY_READ)
+    if not allowed:
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "Insufficient privileges to complete the operation.")
+
+
+class GraphApi:
+    def __init__(self, codec: SkipTokenCodec, base_url: str,
+                 scan_budget: int = DEFAULT_SCAN_BUDGET) -> None:
+        self.codec = codec
+        self.base_url = base_url
+        self.scan_budget = scan_budget
+
+    def handle(self, req: Request, version: str, rt: Route, tenant: Tenant,
+               principal: Principal) -> Response:
+        if rt.kind == "action":
+            if req.method != "POST":
+                raise GraphError(405, "BadRequest",
+                                 "The request target does not support this HTTP method.")
+            return self._action(req, rt, tenant, principal)
+        if req.method != "GET":
+            raise GraphError(405, "BadRequest",
+                             "The request target does not support this HTTP method.")
+        params = self._options(req)
+        if rt.kind == "get":
+            return self._get(req, version, rt, tenant, params)
+        return self._list(req, version, rt, tenant, params)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _options(req: Request) -> list[tuple[str, str, str]]:
+        """(lower-cased option, original key, value) for every query parameter."""
+        seen: set[str] = set()
+        out = []
+        for key, value in req.params():
+            name = key.strip().lower()
+            if name.startswith("$") or name in ("filter", "select", "top", "orderby",
+                                                "skiptoken"):
+                name = "$" + name.lstrip("$")
+                if name in seen:
+                    raise GraphError(400, "BadRequest",
+                                     f"Query option '{name}' was specified more than once, but "
+                                     "it must be specified at most once.")
+                seen.add(name)
+                if name not in KNOWN_OPTIONS:
+                    raise GraphError(400, "BadRequest",
+                                     f"The query parameter '{key}' is not supported.")
+            out.append((name, key, value))
+        return out
+
+    @staticmethod
+    def _include_unknown(req: Request) -> bool:
+        prefer = req.header("prefer") or ""
+        return "include-unknown-enum-members" in prefer.lower()
+
+    def _headers(self, req: Request) -> dict[str, str]:
+        headers = {"Content-Type": GRAPH_JSON, "OData-Version": "4.0"}
+        if self._include_unknown(req):
+            headers["Preference-Applied"] = "include-unknown-enum-members"
+        return headers
+
+    def _context(self, version: str, rt: Route, select: list[str] | None,
+                 entity: bool) -> str:
+        ctx = rt.context
+        if select is not None:
+            ctx += "(" + ",".join(select) + ")"
+        if entity:
+            ctx += "/$entity"
+        return f"{self.base_url}/{version}/$metadata#{ctx}"
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _get(self, req: Request, version: str, rt: Route, tenant: Tenant,
+             params: list[tuple[str, str, str]]) -> Response:
+        resource_schema = schema.SCHEMAS[(rt.resource, version)]
+        select = None
+        for name, _key, value in params:
+            if name == "$select":
+                select = self._odata(rt, lambda v=value: odata.parse_select(v, resource_schema))
+            elif name.startswith("$"):
+                raise GraphError(400, "BadRequest", f"Query option '{name}' is not allowed on "
+                                 "a single entity.")
+        if rt.resource == "history" and tenant.risky_users.visible(rt.user_id or "",
+                                                                   req.now) is None:
+            raise self._not_found()
+        record = tenant.get(rt.resource, rt.record_id or "", req.now, version == "beta",
+                            user_id=rt.user_id)
+        if record is None:
+            raise self._not_found()
+        rendered = Renderer(resource_schema, self._include_unknown(req), select,
+                            schema.SCHEMAS[(rt.resource, "beta")])(record)
+        body = {"@odata.context": self._context(version, rt, select, entity=True), **rendered}
+        return Response.json(200, body, self._headers(req), content_type=GRAPH_JSON)
+
+    @staticmethod
+    def _not_found() -> GraphError:
+        return GraphError(404, "itemNotFound", "The requested resource doesn't exist.")
+
+    @staticmethod
+    def _odata(rt: Route, parse: Any, is_filter: bool = False) -> Any:
+        try:
+            return parse()
+        except odata.ODataError as exc:
+            if is_filter and rt.resource == "signIns":
+                raise GraphError(400, "BadRequest", "Invalid filter clause") from None
+            raise GraphError(400, "BadRequest", exc.message) from None
+
+    def _list(self, req: Request, version: str, rt: Route, tenant: Tenant,
+              params: list[tuple[str, str, str]]) -> Response:
+        spec = SPECS[rt.resource]
+        resource_schema = schema.SCHEMAS[(rt.resource, version)]
+        values = {name: value for name, _key, value in params}
+        for name in values:
+            if name.startswith("$") and name not in ALLOWED_LIST_OPTIONS:
+                raise GraphError(400, "BadRequest",
+                                 f"Query option '{name}' is not allowed. To allow it, set the "
+                                 "'AllowedQueryOptions' property on EnableQueryAttribute or "
+                                 "QueryValidationSettings.")
+        if rt.resource == "history" and tenant.risky_users.visible(rt.user_id or "",
+                                                                   req.now) is None:
+            raise self._not_found()
+        top = spec.default_top
+        if "$top" in values:
+            top = self._odata(rt, lambda: odata.parse_top(values["$top"], spec.max_top))
+        select = None
+        if "$select" in values:
+            select = self._odata(rt, lambda: odata.parse_select(values["$select"],
+                                                                resource_schema))
+        field, descending = spec.default_order
+        if "$orderby" in values:
+            field, descending = self._odata(rt, lambda: odata.parse_orderby(
+                values["$orderby"], resource_schema, spec.orderable))
+        flt = None
+        if "$filter" in values:
+            datetime_props = ("createdDateTime",) if rt.resource == "signIns" else ()
+            flt = self._odata(rt, lambda: odata.compile_filter(
+                values["$filter"], resource_schema, datetime_props,
+                self._include_unknown(req)), is_filter=True)
+            if rt.resource == "signIns":
+                oldest = req.now - NINETY_DAYS
+                stamps = odata.literal_datetimes(values["$filter"])
+                if any(t < oldest for t in stamps):
+                    raise GraphError(400, "BadRequest", "Invalid filter clause")
+        predicate = flt.predicate if flt is not None else (lambda _r: True)
+        if (rt.resource == "signIns" and version == "beta"
+                and (flt is None or "signInEventTypes" not in flt.mentions)):
+            # Beta returns interactive sign-ins only unless the filter names signInEventTypes.
+            base = predicate
+
+            def predicate(r: dict[str, Any]) -> bool:
+                return "interactiveUser" in (r.get("signInEventTypes") or ()) and base(r)
+
+        binding = "|".join((tenant.tenant_id, version, rt.resource, rt.user_id or "",
+                            values.get("$filter", ""), values.get("$select", ""),
+                            values.get("$orderby", ""), str(top)))
+        after = None
+        if "$skiptoken" in values:
+            try:
+                after = tuple(self.codec.decode(values["$skiptoken"], binding))
+            except (SkipTokenError, ValueError, TypeError):
+                raise GraphError(400, "BadRequest",
+                                 f"The $skiptoken value '{values['$skiptoken']}' is invalid or "
+                                 "does not belong to this query.") from None
+        needed = set(select or resource_schema.props) | (flt.mentions if flt else set())
+        light = (rt.resource == "signIns" and version == "v1.0"
+                 and (flt is None or flt.mentions <= {"id", "createdDateTime"}))
+        items = tenant.iterate(rt.resource, version == "beta", field, descending, after, flt,
+                               req.now, user_id=rt.user_id, light=light)
+        page, next_key = collect(items, predicate, top, self.scan_budget)
+        include_unknown = self._include_unknown(req)
+        renderer = Renderer(resource_schema, include_unknown, select,
+                            schema.SCHEMAS[(rt.resource, "beta")])
+        head = '{"@odata.context":' + json.dumps(self._context(version, rt, select, False))
+        if next_key is not None:
+            token = self.codec.encode(binding, next_key)
+            query = "&".join(f"{key}={quote(value, safe='()*!')}"
+                             for name, key, value in params if name != "$skiptoken")
+            query = f"{query}&$skiptoken={token}" if query else f"$skiptoken={token}"
+            link = f"{self.base_url}/{version}/{rt.next_path}?{query}"
+            head += ',"@odata.nextLink":' + json.dumps(link)
+        if light and select is None:
+            values = [self._signin_json(tenant, r, renderer, include_unknown) for r in page]
+        elif light and not needed <= {"id", "createdDateTime"}:
+            values = [ENCODER.encode(renderer(
+                tenant.signins.build(r[INDEX]) if INDEX in r else r)).encode() for r in page]
+        else:
+            values = [ENCODER.encode(renderer(r)).encode() for r in page]
+        body = b"".join((head.encode(), b',"value":[', b",".join(values), b"]}"))
+        return Response(200, self._headers(req), body)
+
+    @staticmethod
+    def _signin_json(tenant: Tenant, record: dict[str, Any], renderer: Renderer,
+                     include_unknown: bool) -> bytes:
+        """A generated sign-in's JSON, from the cache when it was served before."""
+        index = record.get(INDEX)
+        if index is None:  # a record added through the control API
+            return ENCODER.encode(renderer(record)).encode()
+        key = (index, False, include_unknown)
+        cached = tenant.signin_json.get(key)
+        if cached is None:
+            cached = ENCODER.encode(renderer(tenant.signins.build(index))).encode()
+            tenant.signin_json.put(key, cached)
+        return cached
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _action(self, req: Request, rt: Route, tenant: Tenant,
+                principal: Principal) -> Response:
+        try:
+            payload = req.json()
+        except (ValueError, UnicodeDecodeError):
+            raise GraphError(400, "BadRequest",
+                             "Unable to read JSON request payload. Please ensure Content-Type "
+                             "header is set and payload is of valid JSON format.") from None
+        if not isinstance(payload, dict):
+            raise GraphError(400, "BadRequest",
+                             "Unable to read JSON request payload. Please ensure Content-Type "
+                             "header is set and payload is of valid JSON format.")
+        extra = [k for k in payload if k.lower() != "userids"]
+        if extra:
+            raise GraphError(400, "BadRequest",
+                             f"The parameter '{extra[0]}' in the request payload is not a valid "
+                             f"parameter for the operation '{rt.action}'.")
+        user_ids = next((v for k, v in payload.items() if k.lower() == "userids"), None)
+        if user_ids is None:
+            raise GraphError(400, "BadRequest",
+                             f"The parameter 'userIds' is required for the operation "
+                             f"'{rt.action}'.")
+        if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
+            raise GraphError(400, "BadRequest",
+                             "Cannot convert the literal to the expected type "
+                             "'Collection(Edm.String)' for parameter 'userIds'.")
+        if not user_ids:
+            raise GraphError(400, "BadRequest", "The parameter 'userIds' must not be empty.")
+        if len(user_ids) > 60:
+            raise GraphError(400, "BadRequest",
+                             f"The maximum count of users in one call is 60; {len(user_ids)} "
+                             "were given.")
+        tenant.act(rt.action or "", user_ids, principal.service_principal_id, req.now)
+        return Response(204, {})

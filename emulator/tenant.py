@@ -1,0 +1,408 @@
+"""One synthetic tenant: its directory, its generated sign-in log, its Identity Protection state,
+the records tests add, and the actions that change risk state."""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from emulator import directory, render, risk, schema, seeds
+from emulator.auth import TenantAuth
+from emulator.errors import GraphError
+from emulator.odata import Filter
+from emulator.paging import Item, Key, SortedView
+from emulator.signins import SignInSource
+from emulator.store import AddedSignIns, VersionedStore
+
+INDEX = "#index"  # marks a light sign-in record: the generated record's index
+
+ACTIONS = {
+    "confirmcompromised": ("confirmedCompromised", "adminConfirmedUserCompromised", "high"),
+    "dismiss": ("dismissed", "adminDismissedAllRiskForUser", "none"),
+    "confirmsafe": ("confirmedSafe", "adminConfirmedAccountSafe", "none"),
+}
+
+
+class ControlError(ValueError):
+    """A control-API request the emulator cannot honour (400 or 409)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class JsonCache:
+    """Serialised generated sign-ins (immutable, so never stale), least recently used out."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[int, bool, bool], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, bool, bool]) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[int, bool, bool], value: bytes) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+
+class Tenant:
+    def __init__(self, seed: int, index: int, signins: int, end_ticks: int,
+                 auth: TenantAuth) -> None:
+        self.index = index
+        self.auth = auth
+        self.tenant_id = auth.tenant_id
+        self.domain = auth.domain
+        self.key = seeds.derive("tenant", seed, index)
+        self.end_ticks = end_ticks
+        user_count = min(max(signins // 20, 40), 2000)
+        self.users = directory.build_users(self.key, user_count, self.domain)
+        pool_size = max(8, user_count // 8)
+        pool = [self.users[(n * 7) % user_count] for n in range(pool_size)]
+        self.signins = SignInSource(self.key, self.tenant_id, self.users, pool, end_ticks,
+                                    signins)
+        state = risk.build(self.key, self.signins, self.users, end_ticks)
+        self.admin_id = state.admin_id
+        self.detections = VersionedStore()
+        self.risky_users = VersionedStore()
+        self.history = VersionedStore()
+        for det in state.detections:
+            self.detections.put(det)
+        for user in state.risky_users:
+            self.risky_users.put(user)
+        for item in state.history:
+            self.history.put(item)
+        self.added_signins = AddedSignIns()
+        self.signin_json = JsonCache(20_000)
+        self._next = len(state.detections) + len(state.risky_users) + 1
+        self.lock = threading.RLock()
+
+    def _counter(self) -> int:
+        with self.lock:
+            self._next += 1
+            return self._next
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def store(self, resource: str) -> VersionedStore:
+        return {"riskDetections": self.detections, "riskyUsers": self.risky_users,
+                "history": self.history}[resource]
+
+    def history_of(self, user_id: str, now: int) -> list[dict[str, Any]]:
+        """Visible history of one risky user, led by Graph's current-state item (id = user id)."""
+        user = self.risky_users.visible(user_id, now)
+        if user is None:
+            return []
+        items = [h for h in self.history.visible_all(now)
+                 if h.get("userId", "").lower() == user["id"].lower()]
+        if not any(h["id"].lower() == user["id"].lower() for h in items):
+            items.append(self._current_item(user, items))
+        return items
+
+    def _current_item(self, user: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+        last = max(items, key=lambda h: (h.get("riskLastUpdatedDateTime") or 0, h["id"]),
+                   default=None)
+        activity = last["activity"] if last else {"riskEventTypes": [], "eventTypes": [],
+                                                  "detail": None}
+        return {
+            "id": user["id"],
+            "isDeleted": user.get("isDeleted"),
+            "isGuest": user.get("isGuest", False),
+            "isProcessing": user.get("isProcessing"),
+            "riskLevel": user.get("riskLevel"),
+            "riskState": user.get("riskState"),
+            "riskDetail": user.get("riskDetail"),
+            "riskLastUpdatedDateTime": user.get("riskLastUpdatedDateTime"),
+            "userDisplayName": user.get("userDisplayName"),
+            "userPrincipalName": user.get("userPrincipalName"),
+            "userId": user["id"],
+            "initiatedBy": last["initiatedBy"] if last else None,
+            "activity": activity,
+        }
+
+    def all_history(self, now: int, include_future: bool = False) -> list[dict[str, Any]]:
+        """Every user's history, including the synthesised current-state items."""
+        users = ([r for _, r in self.risky_users.latest_all()] if include_future
+                 else self.risky_users.visible_all(now))
+        items = ([r for _, r in self.history.latest_all()] if include_future
+                 else self.history.visible_all(now))
+        by_user: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_user.setdefault(str(item.get("userId", "")).lower(), []).append(item)
+        out = list(items)
+        for user in users:
+            own = by_user.get(user["id"].lower(), [])
+            if not any(h["id"].lower() == user["id"].lower() for h in own):
+                out.append(self._current_item(user, own))
+        return out
+
+    def get(self, resource: str, record_id: str, now: int, beta: bool,
+            user_id: str | None = None) -> dict[str, Any] | None:
+        if resource == "signIns":
+            index = self.signins.index_of(record_id)
+            if index is not None:
+                return self.signins.build(index, beta)
+            added = self.added_signins.get(record_id)
+            if added and (added[0] is None or added[0] <= now):
+                return added[1]
+            return None
+        if resource == "history":
+            for item in self.history_of(user_id or "", now):
+                if item["id"].lower() == record_id.lower():
+                    return item
+            return None
+        return self.store(resource).visible(record_id, now)
+
+    def iterate(self, resource: str, beta: bool, field: str | None, descending: bool,
+                after: Key | None, flt: Filter | None, now: int,
+                user_id: str | None = None, light: bool = False) -> Iterator[Item]:
+        """Records in (field, id) order strictly after `after`, loaded lazily.
+
+        `light`: the caller needs only id and createdDateTime, so generated sign-ins are not
+        built at all (a $select=id,createdDateTime walk over a million records stays fast).
+        """
+        if resource == "signIns":
+            return self._iterate_signins(beta, descending, after, flt, now, light)
+        if resource == "history":
+            records = self.history_of(user_id or "", now)
+        else:
+            records = self.store(resource).visible_all(now)
+        if flt is not None and flt.id_equals is not None:
+            wanted = flt.id_equals.lower()
+            records = [r for r in records if r["id"].lower() == wanted]
+        return SortedView(records, field).iterate(descending, after)
+
+    def _iterate_signins(self, beta: bool, descending: bool, after: Key | None,
+                         flt: Filter | None, now: int, light: bool) -> Iterator[Item]:
+        src = self.signins
+        lo_t, hi_t = (flt.time_bounds.get("createdDateTime", (None, None)) if flt
+                      else (None, None))
+        lo = src.first_at_or_after(lo_t) if lo_t is not None else 0
+        hi = src.first_after(hi_t) if hi_t is not None else src.count
+        added_keys = self.added_signins.snapshot()
+        if flt is not None and flt.id_equals is not None:
+            index = src.index_of(flt.id_equals)
+            if index is not None and lo <= index < hi:
+                lo, hi = index, index + 1
+            else:
+                lo = hi = 0
+            wanted = flt.id_equals.lower()
+            added_keys = [k for k in added_keys if k[1].lower() == wanted]
+        if lo_t is not None:
+            added_keys = added_keys[bisect_left(added_keys, (lo_t, "")):]
+        if hi_t is not None:
+            added_keys = added_keys[:bisect_right(added_keys, (hi_t, "\uffff"))]
+
+        if after is not None:
+            t_after = after[0]
+            if descending:
+                hi = min(hi, src.first_after(t_after))
+                added_keys = added_keys[:bisect_left(added_keys, tuple(after))]
+            else:
+                lo = max(lo, src.first_at_or_after(t_after))
+                added_keys = added_keys[bisect_right(added_keys, tuple(after)):]
+
+        def generated() -> Iterator[Item]:
+            keys = src.keys_desc(lo, hi) if descending else src.keys_asc(lo, hi)
+            for t, record_id, index in keys:
+                key = (t, record_id)
+                if after is not None and (key >= after if descending else key <= after):
+                    continue
+                if light:
+                    yield key, (lambda k=key, i=index: {"id": k[1], "createdDateTime": k[0],
+                                                        INDEX: i})
+                else:
+                    yield key, (lambda i=index: src.build(i, beta))
+
+        def added() -> Iterator[Item]:
+            ordered = reversed(added_keys) if descending else iter(added_keys)
+            for key in ordered:
+                yield key, (lambda k=key: self._visible_added(k[1], now))
+
+        if not added_keys:
+            return generated()
+        return heapq.merge(generated(), added(), key=lambda item: item[0], reverse=descending)
+
+    def _visible_added(self, record_id: str, now: int) -> dict[str, Any] | None:
+        version = self.added_signins.get(record_id)
+        if version is None or (version[0] is not None and version[0] > now):
+            return None
+        return version[1]
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def act(self, action: str, user_ids: list[str], actor: str, now: int) -> None:
+        """confirmCompromised / dismiss / confirmSafe; all-or-nothing like a single batch."""
+        state, detail, level = ACTIONS[action]
+        with self.lock:
+            unique: list[str] = []
+            for user_id in user_ids:
+                if user_id.lower() not in (u.lower() for u in unique):
+                    unique.append(user_id)
+            users = [self.risky_users.visible(u, now) for u in unique]
+            if any(u is None for u in users):
+                raise GraphError(404, "itemNotFound", "User IDs Not Found.")
+            taken: set[str] = set()
+            for user in users:
+                assert user is not None
+                self._apply(user, action, state, detail, level, actor, now, taken)
+
+    def _apply(self, user: dict[str, Any], action: str, state: str, detail: str, level: str,
+               actor: str, now: int, taken: set[str]) -> None:
+        def change(record: dict[str, Any]) -> dict[str, Any]:
+            record.update(riskState=state, riskDetail=detail, riskLevel=level,
+                          riskLastUpdatedDateTime=now, isProcessing=False)
+            return record
+
+        updated = self.risky_users.update_visible(user["id"], now, change)
+        user_key = user["id"].lower()
+        if action == "confirmcompromised":
+            self.detections.put(risk.compromise_detection(self.key, self._counter(), updated, now))
+        else:
+            for det in self.detections.visible_all(now):
+                if det.get("userId", "").lower() == user_key and det.get("riskState") == "atRisk":
+                    self.detections.update_visible(det["id"], now, lambda d: {
+                        **d, "riskState": state, "riskDetail": detail,
+                        "lastUpdatedDateTime": now})
+        existing = {h["id"] for h in self.history_of(user["id"], now)}
+        item_id = risk.history_id(updated["id"], now, taken | existing)
+        events = ["adminConfirmedUserCompromised"] if action == "confirmcompromised" else []
+        self.history.put(risk.history_item(updated, item_id, now, state, level, detail, events,
+                                           detail, actor))
+
+    # -- control API ------------------------------------------------------------------------
+
+    def add_records(self, resource: str, records: list[Any], visible_from: int | None,
+                    now: int) -> list[tuple[int | None, dict[str, Any]]]:
+        """Complete partial records with generated defaults and store them."""
+        full = schema.SCHEMAS[(resource, "beta")]
+        stored: list[tuple[int | None, dict[str, Any]]] = []
+        with self.lock:
+            prepared = []
+            for raw in records:
+                try:
+                    partial = render.to_internal(raw, full)
+                except render.RecordFormatError as exc:
+                    raise ControlError(str(exc)) from None
+                prepared.append(partial)
+            for partial in prepared:
+                record = self._complete(resource, partial, now)
+                if resource == "signIns":
+                    self.added_signins.add(record, visible_from)
+                else:
+                    self.store(resource).put(record, visible_from)
+                stored.append((visible_from, record))
+        return stored
+
+    def _complete(self, resource: str, partial: dict[str, Any], now: int) -> dict[str, Any]:
+        record_id = partial.get("id")
+        if resource == "signIns":
+            if record_id and (self.signins.index_of(record_id) is not None
+                              or self.added_signins.get(record_id)):
+                raise ControlError(f"a sign-in with id '{record_id}' already exists", 409)
+            n = self._counter()
+            base = self.signins.build(self.signins.count + n, beta=True)
+            base["createdDateTime"] = now
+            base["originalRequestId"] = base["id"]
+            record = render.merge(base, partial)
+            record["id"] = str(record["id"])
+            return record
+        existing = self.store(resource).latest(record_id) if record_id else None
+        if existing is not None:
+            return render.merge(existing[1], partial)
+        user = self._user_for(partial)
+        n = self._counter()
+        if resource == "riskyUsers":
+            base = {
+                "id": user["id"], "isDeleted": False, "isProcessing": False, "isGuest": False,
+                "riskDetail": "none", "riskLastUpdatedDateTime": now, "riskLevel": "medium",
+                "riskState": "atRisk", "userDisplayName": user["userDisplayName"],
+                "userPrincipalName": user["userPrincipalName"],
+            }
+        elif resource == "riskDetections":
+            base = risk.compromise_detection(self.key, n, user, now)
+            base.update(riskEventType="unfamiliarFeatures", riskType="unfamiliarFeatures",
+                        riskState="atRisk", riskDetail="none", riskLevel="medium",
+                        detectionTimingType="realtime", activity="signin")
+        else:
+            if not partial.get("userId"):
+                raise ControlError("a history item needs 'userId'")
+            holder = self.risky_users.latest(partial["userId"])
+            owner = holder[1] if holder else {**user, "isDeleted": False}
+            base = risk.history_item(
+                {**owner, "isDeleted": owner.get("isDeleted", False)},
+                risk.history_id(partial["userId"], now, set()), now,
+                owner.get("riskState", "atRisk"), owner.get("riskLevel", "medium"),
+                owner.get("riskDetail", "none"), [], None, None)
+        return render.merge(base, partial)
+
+    def _user_for(self, partial: dict[str, Any]) -> dict[str, Any]:
+        """Directory fields for a new record: the user named by userId/id, else a directory
+        user who is not a risky user yet (so a new risky user never overwrites one)."""
+        wanted = str(partial.get("userId") or partial.get("id") or "").lower()
+        user = next((u for u in self.users if u.id == wanted), None)
+        if user is None:
+            start = self._next % len(self.users)
+            ordered = self.users[start:] + self.users[:start]
+            user = next((u for u in ordered if self.risky_users.latest(u.id) is None), None)
+        if user is None:
+            new_id = seeds.guid_for(self.key, self._counter(), 404)
+            return {"id": new_id, "userDisplayName": "New User",
+                    "userPrincipalName": f"user.{new_id[:8]}@{self.domain}"}
+        return {"id": user.id, "userDisplayName": user.display_name,
+                "userPrincipalName": user.upn}
+
+    def ground_truth(self, resource: str) -> Iterator[tuple[int | None, dict[str, Any]]]:
+        """Every record in the resource's default order, visible or not yet."""
+        if resource == "signIns":
+            yield from self._signin_truth(light=False)
+            return
+        if resource == "history":
+            items = self.all_history(0, include_future=True)
+            versions = {h["id"].lower(): vf for vf, h in self.history.latest_all()}
+            for item in sorted(items, key=lambda h: h["id"]):
+                yield versions.get(item["id"].lower()), item
+            return
+        yield from sorted(self.store(resource).latest_all(), key=lambda v: v[1]["id"])
+
+    def _signin_truth(self, light: bool) -> Iterator[tuple[int | None, dict[str, Any]]]:
+        src = self.signins
+        added = self.added_signins.snapshot()
+        if not added:
+            for t, record_id, index in src.keys_desc(0, src.count):
+                yield None, ({"id": record_id, "createdDateTime": t} if light
+                             else src.build(index, beta=True))
+            return
+
+        def generated() -> Iterator[tuple[tuple[int, str], Any]]:
+            for t, record_id, index in src.keys_desc(0, src.count):
+                yield (t, record_id), index
+
+        def extra() -> Iterator[tuple[tuple[int, str], Any]]:
+            for key in reversed(added):
+                yield key, None
+
+        for key, index in heapq.merge(generated(), extra(), key=lambda x: x[0], reverse=True):
+            if index is not None:
+                record = ({"id": key[1], "createdDateTime": key[0]} if light
+                          else src.build(index, beta=True))
+                yield None, record
+            else:
+                version = self.added_signins.get(key[1])
+                assert version is not None
+                yield version
+
+    def signin_truth_light(self) -> Iterator[tuple[int | None, dict[str, Any]]]:
+        """Ground truth of sign-ins with only id and createdDateTime (fast for a million)."""
+        return self._signin_truth(light=True)
