@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_mapping.py
 	$(BIN)/python bench/bench_emulator.py
 	$(BIN)/python bench/bench_client.py
+	$(BIN)/python bench/bench_job.py
 
 samples: $(STAMP)
 	$(BIN)/python demo.py --samples sample_outputs > /dev/null
