@@ -68,7 +68,7 @@ def _job_verb(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, lambda: Connector.load().plugin, start_emulator=embedded_emulator,
-                    fetch_command="fetch-event",
+                    fetch_command="fetch-event", description=__doc__.splitlines()[0],
                     extra_verbs={"emulator": _emulator_verb, "job": _job_verb})
 
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,42 +24,8 @@ from commands.graph.client import GraphClient  # noqa: E402
 from commands.graph.settings import GraphSettings  # noqa: E402
 from executor.redaction import Redactor  # noqa: E402
 
-# The emulator process: prints its connection, then answers "cpu" with its CPU seconds.
-EMULATOR = """
-import json, sys, time
-from emulator import Emulator
-emu = Emulator(seed=1, signins=int(sys.argv[1]))
-emu.start()
-print(json.dumps(emu.connection()), flush=True)
-for line in sys.stdin:
-    if line.strip() == "cpu":
-        print(time.process_time(), flush=True)
-emu.stop()
-"""
-
-
-class EmulatorProcess:
-    def __init__(self, records: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", EMULATOR, str(records)],
-            cwd=ROOT,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert self.process.stdout is not None
-        self.connection: dict[str, Any] = json.loads(self.process.stdout.readline())
-
-    def cpu(self) -> float:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write("cpu\n")
-        self.process.stdin.flush()
-        return float(self.process.stdout.readline())
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
+sys.path.insert(0, str(ROOT / "bench"))
+from emulator_process import EmulatorProcess  # noqa: E402
 
 
 def list_all(client: GraphClient) -> int:

@@ -11,38 +11,22 @@
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SERVER = """
-import gc, json, sys, time
-from emulator import Emulator
-started = time.perf_counter()
-emu = Emulator(seed=1, signins=int(sys.argv[1]), now="2025-03-01T12:00:00Z", frozen=True)
-emu.start()
-gc.freeze()  # as the emulator verb does once serving
-print(json.dumps({**emu.connection(), "startup": time.perf_counter() - started}), flush=True)
-for line in sys.stdin:
-    if line.strip() == "cpu":
-        print(time.process_time(), flush=True)
-emu.stop()
-"""
+from emulator_process import EmulatorProcess as BaseEmulatorProcess
 
 
-class EmulatorProcess:
+class EmulatorProcess(BaseEmulatorProcess):
+    """The emulator process plus a plain requests session holding one token."""
+
     def __init__(self, records: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER, str(records)], cwd=ROOT, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self.process.stdout is not None
-        self.connection = json.loads(self.process.stdout.readline())
+        super().__init__(records, pinned=True)
         self.session = requests.Session()
         conn = self.connection
         token = self.session.post(conn["auth_url"], verify=conn["ca_bundle"], data={
@@ -56,23 +40,6 @@ class EmulatorProcess:
                                     verify=self.connection["ca_bundle"])
         response.raise_for_status()
         return response
-
-    def cpu(self) -> float:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write("cpu\n")
-        self.process.stdin.flush()
-        return float(self.process.stdout.readline())
-
-    def peak_rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
 
 
 def page_through(emu: EmulatorProcess, limit: int, **params: object) -> tuple[int, float]:
@@ -122,7 +89,7 @@ def main() -> None:
     big = EmulatorProcess(args.million)
     try:
         rows.append((f"startup with {args.million:,} sign-ins",
-                     f"{big.connection['startup']:.1f} s"))
+                     f"{big.startup:.1f} s"))
         count, seconds = page_through(big, 50_000)
         rows.append(("  paging the newest 50,000 of them", f"{count / seconds:,.0f} rec/s"))
         base = big.connection["server_url"]

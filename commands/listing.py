@@ -2,12 +2,15 @@
 
 No Top: every result, asking for the endpoint's largest page to spend the fewest requests
 (Graph throttles identityProtection at one request per second). Top N: at most N results,
-with the continuation link returned in ``raw_data["@odata.nextLink"]`` when more exist.
+with the continuation link returned in ``raw_data["@odata.nextLink"]`` when more exist. Graph may
+send a page shorter than Top before the end; when the next page then has to be cut, the link is
+that page's own, with ``key_fields["next_link_skip"]`` items of it already returned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from executor.errors import InvalidInput
@@ -25,27 +28,39 @@ def list_params(inputs: Mapping[str, Any], page_max: int) -> dict[str, str]:
     return params
 
 
-def collect(pages: Iterable[Mapping[str, Any]], limit: int | None
-            ) -> tuple[list[dict[str, Any]], str | None]:
-    """Items of every page (or the first ``limit``) and the link to continue, if any."""
-    items: list[dict[str, Any]] = []
-    next_link = None
-    for page in pages:
-        values = page.get("value") or []
-        room = None if limit is None else limit - len(items)
-        items.extend(values if room is None else values[:room])
-        next_link = page.get(NEXT_LINK)
-        if limit is not None and len(items) >= limit:
-            break
-    return items, next_link
+@dataclass
+class Listing:
+    """The items of a listing and where to continue it."""
+
+    items: list[dict[str, Any]]
+    next_link: str | None = None
+    skip: int = 0
+    """Items at ``next_link`` already returned (when Graph sent a page shorter than Top)."""
+
+    @property
+    def more(self) -> bool:
+        return self.next_link is not None
 
 
-def listing_output(items: list[dict[str, Any]], next_link: str | None) -> CommandOutput:
+def collect(pages: Any) -> Listing:
+    """Every item the client's page iterator yields (it stops at ``max_items``)."""
+    items = [item for page in pages for item in page.get("value") or []]
+    if pages.next_link:
+        return Listing(items, pages.next_link)
+    if pages.cut_url:
+        return Listing(items, pages.cut_url, pages.cut_skip)
+    return Listing(items)
+
+
+def listing_output(listing: Listing) -> CommandOutput:
+    items = listing.items
     raw: dict[str, Any] = {"value": items}
-    key_fields: dict[str, Any] = {"count": len(items)}
-    if next_link:
-        raw[NEXT_LINK] = next_link
-        key_fields["next_link"] = next_link
+    key_fields: dict[str, Any] = {"count": len(items), "more": listing.more}
+    if listing.next_link:
+        raw[NEXT_LINK] = listing.next_link
+        key_fields["next_link"] = listing.next_link
+        if listing.skip:
+            key_fields["next_link_skip"] = listing.skip
     return CommandOutput(return_data=len(items), raw_data=raw, key_fields=key_fields,
                          context_data={"ids": [i["id"] for i in items if "id" in i]})
 
@@ -53,10 +68,9 @@ def listing_output(items: list[dict[str, Any]], next_link: str | None) -> Comman
 def run_listing(client: Any, context: Any, inputs: Mapping[str, Any], path: str,
                 page_max: int) -> CommandOutput:
     permissions = context.command.permissions.for_inputs(inputs)
-    pages: Iterator[Mapping[str, Any]] = client.iter_pages(
-        path, params=list_params(inputs, page_max), permissions=permissions,
-        max_items=inputs.get("top"))
-    return listing_output(*collect(pages, inputs.get("top")))
+    pages = client.iter_pages(path, params=list_params(inputs, page_max),
+                              permissions=permissions, max_items=inputs.get("top"))
+    return listing_output(collect(pages))
 
 
 def require_identity_protection(context: Any) -> None:

@@ -88,34 +88,42 @@ def _ends_early(source: str) -> bool:
     return False
 
 
-def _property_paths(node: Any, lambda_vars: frozenset[str]) -> Iterator[list[str]]:
-    """Every property path (``['status', 'errorCode']``) the expression refers to."""
+def _property_paths(node: Any, scope: dict[str, list[str]]) -> Iterator[list[str]]:
+    """Every property path (``['status', 'errorCode']``) the expression refers to.
+
+    Inside ``any``/``all`` the lambda variable stands for an item of its collection, so
+    ``appliedConditionalAccessPolicies/any(p: p/result eq 'failure')`` refers to
+    ``appliedConditionalAccessPolicies/result``.
+    """
     from odata_query import ast
 
     if isinstance(node, ast.CollectionLambda):
-        owner = _path_of(node.owner)
+        owner = _resolved(_path_of(node.owner), scope)
         if owner is not None:
             yield owner
-        variable = node.lambda_.identifier.name
-        inner = lambda_vars | {variable}
-        for path in _property_paths(node.lambda_.expression, inner):
-            if path[0] != variable:
-                yield path
+            inner = {**scope, node.lambda_.identifier.name: owner}
+            yield from _property_paths(node.lambda_.expression, inner)
         return
-    path = _path_of(node)
+    path = _resolved(_path_of(node), scope)
     if path is not None:
-        if path[0] not in lambda_vars:
-            yield path
+        yield path
         return
     if isinstance(node, ast.Call):
         for arg in node.args:
-            yield from _property_paths(arg, lambda_vars)
+            yield from _property_paths(arg, scope)
         return
     for name in getattr(node, "__dataclass_fields__", {}):
         child = getattr(node, name)
         for item in child if isinstance(child, list | tuple) else [child]:
             if isinstance(item, ast._Node):
-                yield from _property_paths(item, lambda_vars)
+                yield from _property_paths(item, scope)
+
+
+def _resolved(path: list[str] | None, scope: dict[str, list[str]]) -> list[str] | None:
+    """A path with a leading lambda variable replaced by the collection it ranges over."""
+    if path is None or path[0] not in scope:
+        return path
+    return [*scope[path[0]], *path[1:]]
 
 
 def _path_of(node: Any) -> list[str] | None:
@@ -135,7 +143,7 @@ def check_filter(text: str, resource: str) -> None:
         raise ValueError("is longer than 4000 characters")
     tree = parse(text)
     properties = RESOURCES[resource]
-    for path in _property_paths(tree, frozenset()):
+    for path in _property_paths(tree, {}):
         node: Any = properties
         for depth, segment in enumerate(path):
             if not isinstance(node, dict) or segment not in node:

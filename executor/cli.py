@@ -31,8 +31,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser(extra_verbs: Sequence[str] = ()) -> argparse.ArgumentParser:
-    parser = _Parser(prog="connector.py", description="Microsoft Entra ID Protection integration")
+def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
+                 ) -> argparse.ArgumentParser:
+    parser = _Parser(prog="connector.py", description=description)
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "WARNING"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
@@ -51,7 +52,8 @@ def build_parser(extra_verbs: Sequence[str] = ()) -> argparse.ArgumentParser:
         sub.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
     mapper = verbs.add_parser("map", help="apply the field mappings to a saved response")
     mapper.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
-    mapper.add_argument("--event-type", help="signIn, riskDetection, riskUser or a display name")
+    mapper.add_argument("--event-type", help="the events' type: a value of the search strings, "
+                                             "or a display name of it")
     for verb in extra_verbs:
         verbs.add_parser(verb, add_help=False)
     return parser
@@ -180,12 +182,13 @@ def _map(args: argparse.Namespace, plugin: Any) -> int:
 def main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
          start_emulator: EmulatorStarter | None = None, fetch_command: str | None = None,
          extra_verbs: dict[str, Callable[[list[str]], int]] | None = None,
+         description: str | None = None,
          verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]] | None = None
          ) -> int:
     """Run the CLI; returns the process exit code and never raises for user errors."""
     argv = list(sys.argv[1:] if argv is None else argv)
     extra_verbs = extra_verbs or {}
-    parser = build_parser(list(extra_verbs))
+    parser = build_parser(list(extra_verbs), description)
     for index, word in enumerate(argv):  # extra verbs own the rest of the command line
         if word in extra_verbs:
             return extra_verbs[word](argv[index + 1:])

@@ -17,15 +17,16 @@ def parse_datetime(text: str) -> datetime:
         except ValueError:
             continue
     iso = text.replace(" ", "T", 1) if len(text) > 10 and text[10] == " " else text
-    parsed = datetime.fromisoformat(iso)  # 3.11: accepts Z, offsets, fractions
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(iso))  # 3.11: accepts Z, offsets, fractions
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware and in UTC; a naive datetime is taken to be UTC already (never local time)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def format_datetime(value: datetime) -> str:
     """UTC ISO 8601 with a ``Z``; fractions only when present (Graph's DateTimeOffset form)."""
-    value = value.astimezone(UTC)
-    if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = as_utc(value)
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")

@@ -174,7 +174,14 @@ class InputValidator:
                 values[spec.id] = format_datetime(self.now())
             elif isinstance(default, dict):
                 base = parse_datetime(values[default["offset_from"]])
-                values[spec.id] = format_datetime(base + timedelta(hours=default["hours"]))
+                try:
+                    moment = base + timedelta(hours=default["hours"])
+                except OverflowError:
+                    other = next(s for s in self.command.inputs
+                                 if s.id == default["offset_from"])
+                    raise InvalidInput(other.display_name, f"{values[other.id]} is too far "
+                                       f"from today to derive {spec.display_name}") from None
+                values[spec.id] = format_datetime(moment)
             else:
                 values[spec.id] = _NORMALISERS[spec.type](spec, default)
         for spec in self.command.inputs:

@@ -111,6 +111,9 @@ class Plugin:
         options = dict(options or {})
         overrides_file = options.pop("mappings_file", None)
         try:
+            if not isinstance(inputs or {}, Mapping) or not isinstance(connection or {}, Mapping):
+                raise UsageError("inputs and connection must each be a mapping of names "
+                                 "to values")
             values = self.validator(command).validate(inputs or {})
             resolved = resolve_connection(self.manifest, self.store, connection or {})
             for secret in secret_values(self.manifest, resolved):
@@ -118,9 +121,12 @@ class Plugin:
             if overrides_file:  # a user's broken overrides are refused before any request
                 self._checked_mapping_set(overrides_file)
         except IntegrationError as exc:
-            for secret in secret_values(self.manifest, connection or {}):
-                redactor.add(secret)
+            if isinstance(connection, Mapping):
+                for secret in secret_values(self.manifest, connection):
+                    redactor.add(secret)
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
+        except Exception as exc:  # the error boundary covers validation too
+            return self._internal_error(command, exc, redactor)
         options.setdefault("map_events",
                            lambda raw: self._checked_mapping_set(overrides_file)
                            .map_response(raw))
@@ -136,14 +142,17 @@ class Plugin:
         except IntegrationError as exc:
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
         except Exception as exc:  # the error boundary: no traceback reaches the user
-            log.debug("unexpected error in %s", command.id, exc_info=True)
-            error = IntegrationError(f"internal error ({type(exc).__name__}): {exc}")
-            return self._failed(command.display_name, command.failure_indicator, error,
-                                redactor)
+            return self._internal_error(command, exc, redactor)
         finally:
             close = getattr(client, "close", None)
             if callable(close):
                 close()
+
+    def _internal_error(self, command: CommandSpec, exc: Exception,
+                        redactor: Redactor) -> Result:
+        log.debug("unexpected error in %s", command.id, exc_info=True)
+        error = IntegrationError(f"internal error ({type(exc).__name__}): {exc}")
+        return self._failed(command.display_name, command.failure_indicator, error, redactor)
 
     def _finish(self, command: CommandSpec, output: CommandOutput,
                 redactor: Redactor) -> Result:

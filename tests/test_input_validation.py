@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -88,6 +89,9 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("List Risky Users", {"Filter": "riskScore gt 5"}, "Filter", "'riskScore' is not a property"),
     ("List Sign-In", {"Filter": "status/foo eq 0"}, "Filter", "'status/foo' is not a property"),
     ("List Sign-In", {"Filter": "evil(appId)"}, "Filter", "unknown function"),
+    ("List Sign-In", {"Filter": "appliedConditionalAccessPolicies/any(p: p/nosuch eq 'x')"},
+     "Filter", "'appliedConditionalAccessPolicies/nosuch' is not a property"),
+    ("Fetch Event", {"End Time": "01/01/0001 12:00 AM"}, "End Time", "too far from today"),
     ("List Risk Detections", {"Filter": "riskEventType eq 'x' and"}, "Filter", "not valid OData"),
     ("Fetch Event", {"Event Type": "Risk Users", "Filter": "createdDateTime ge 2024-01-01"},
      "Filter", "not a property of riskyUser"),
@@ -154,6 +158,12 @@ GOOD_INPUTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("List Risky Users", {"Top": " 7 ", "Select": "id, riskLevel",
                           "Filter": "riskLevel eq microsoft.graph.riskLevel'high'"},
      {"top": 7, "select": ["id", "riskLevel"]}),
+    ("Fetch Event", {"End Time": datetime(2026, 1, 1, 12, 0)},  # naive: UTC, not local time
+     {"end_time": "2026-01-01T12:00:00Z", "start_time": "2025-12-31T12:00:00Z"}),
+    ("List Sign-In", {"Filter": "appliedConditionalAccessPolicies/any(p: p/result eq 'failure' "
+                                "and p/enforcedGrantControls/any(g: g eq 'Mfa'))"},
+     {"filter": "appliedConditionalAccessPolicies/any(p: p/result eq 'failure' "
+                "and p/enforcedGrantControls/any(g: g eq 'Mfa'))"}),
     ("List Sign-In", {"Filter": "startsWith(appDisplayName,'Graph') and status/errorCode eq 0 "
                                 "and riskEventTypes_v2/any(t: t eq 'unfamiliarFeatures')"},
      {"filter": "startsWith(appDisplayName,'Graph') and status/errorCode eq 0 "
@@ -169,3 +179,12 @@ def test_inputs_are_normalised_as_users_type_them(connector: Any, command: str,
     values = connector.plugin.validator(spec).validate(inputs)
     for key, value in expected.items():
         assert values[key] == value
+
+
+def test_inputs_that_are_not_a_mapping_are_refused(connector: Any, connection: dict[str, Any],
+                                                   control: Any) -> None:
+    control.clear_requests()
+    result = connector.plugin.run("List Risky Users", ["Top=1"], connection)  # type: ignore[arg-type]
+    assert result.exit_code == 2
+    assert "must each be a mapping" in result.errors[0].message
+    assert control.graph_requests() == []

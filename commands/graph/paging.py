@@ -66,7 +66,10 @@ class PageIterator:
     With ``max_items``, iteration stops once that many items were yielded; the last page is cut
     short if needed. ``next_link`` is then the exact continuation (set only when the cut falls on
     a page boundary, which it does when ``$top`` is at most ``max_items``); ``more`` is true
-    whenever further items exist, continuation link or not.
+    whenever further items exist, continuation link or not. When a page had to be cut (Graph may
+    send pages shorter than ``$top`` before the end), ``cut_url`` is that page's own link and
+    ``cut_skip`` how many of its items were yielded: continuing there and skipping as many loses
+    nothing and repeats nothing.
     """
 
     def __init__(self, fetch: Fetch, url: str, params: Mapping[str, Any] | None, *,
@@ -83,6 +86,8 @@ class PageIterator:
         self.items = 0
         self.next_link: str | None = None
         self.more = False
+        self.cut_url: str | None = None
+        self.cut_skip = 0
         self._started = False
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -115,6 +120,8 @@ class PageIterator:
                 self.next_link = None if cut else next_url
                 if cut:
                     page.pop(NEXT_LINK, None)
+                    self.cut_url = url if params is None else None
+                    self.cut_skip = room
                 self.items += room
                 yield page
                 return

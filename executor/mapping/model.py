@@ -60,9 +60,6 @@ class SearchString:
     path: CompiledPath
     value: str
 
-    def matches(self, event: Any) -> bool:
-        return any(search_text(found) == self.value for found in self.path.find(event))
-
 
 def search_text(value: Any) -> str | None:
     """How a matched value compares with a search string's value (JSON spelling for scalars)."""

@@ -11,6 +11,10 @@ from tests.commands.support import graph_calls, run_cli
 START, END = "2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z"
 
 
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
 def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control: Any) -> None:
     quoted_user = next(s["userPrincipalName"] for s in control.records("signIns")
                        if "'" in s["userPrincipalName"])
@@ -70,9 +74,8 @@ def test_risk_detections_are_windowed_on_last_update(connector: Any, emulator: A
         "$filter": "lastUpdatedDateTime ge 2026-10-01T00:00:00Z and lastUpdatedDateTime le "
                    "2026-11-27T00:00:00Z and riskState eq 'atRisk' and riskLevel eq 'medium' "
                    "and riskEventType eq 'unfamiliarFeatures'",
-        "$orderby": "lastUpdatedDateTime desc",
         "$top": "500",
-    }
+    }  # no $orderby: Graph documents none for risk detections
     expected = {d["id"] for d in control.records("riskDetections")
                 if "2026-10-01T00:00:00Z" <= d["lastUpdatedDateTime"] <= END
                 and d["riskLevel"] == "medium" and d["riskState"] == "atRisk"
@@ -92,10 +95,12 @@ def test_risky_users_through_the_command_line(emulator: Any, control: Any,
     assert call["params"]["$filter"].startswith(
         "riskLastUpdatedDateTime ge 2026-01-01T00:00:00Z and riskLastUpdatedDateTime le ")
     assert call["params"]["$filter"].endswith(" and riskLevel eq 'high'")
-    assert call["params"]["$orderby"] == "riskLastUpdatedDateTime desc"
+    assert "$orderby" not in call["params"]
     expected = {u["id"] for u in control.records("riskyUsers") if u["riskLevel"] == "high"}
     assert {e["id"] for e in result["raw_data"]["value"]} == expected
     assert {e["eventType"] for e in result["raw_data"]["value"]} <= {"riskUser"}
+    updated = [_moment(e["riskLastUpdatedDateTime"]) for e in result["raw_data"]["value"]]
+    assert updated == sorted(updated, reverse=True)  # sorted here, newest first
 
 
 def test_default_window_is_the_last_24_hours(connector: Any, emulator: Any,
@@ -142,3 +147,19 @@ def test_beta_adds_the_beta_only_fields(connector: Any, emulator: Any) -> None:
     events = result["raw_data"]["value"]
     assert len(events) == 3
     assert all("networkLocationDetails" in e and "signInEventTypes" in e for e in events)
+
+
+def test_number_of_risk_detections_keeps_the_most_recent_of_the_whole_window(
+        connector: Any, emulator: Any, control: Any) -> None:
+    window = [d for d in control.records("riskDetections")
+              if "2026-10-01T00:00:00Z" <= d["lastUpdatedDateTime"] <= END]
+    newest = sorted(window, key=lambda d: (_moment(d["lastUpdatedDateTime"]), d["id"]),
+                    reverse=True)[:4]
+    control.clear_requests()
+    result = connector.run("Fetch Event", {"Event Type": "Risk Detections",
+                                           "Start Time": "2026-10-01T00:00:00Z",
+                                           "End Time": END, "Number of Event(s) Fetched": 4},
+                           emulator.connection())
+    assert [e["id"] for e in result["raw_data"]["value"]] == [d["id"] for d in newest]
+    calls = graph_calls(control, "/identityProtection/riskDetections")
+    assert all("$orderby" not in c["params"] for c in calls)
