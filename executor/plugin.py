@@ -75,8 +75,12 @@ class Plugin:
 
             overrides = read_overrides(overrides_file) if overrides_file else None
             self._mappings[overrides_file] = MappingSet.load(
-                self.plugin_dir / "field_mappings", overrides, overrides_file=overrides_file)
+                self.mapping_files(), overrides, overrides_file=overrides_file)
         return self._mappings[overrides_file]
+
+    def mapping_files(self) -> list[Path]:
+        """The event sources' files, as the manifest names them."""
+        return [self.plugin_dir / source.file for source in self.manifest.event_sources]
 
     def _checked_mapping_set(self, overrides_file: str | None) -> Any:
         """:meth:`mapping_set`, with a mapping problem as a one-line usage error."""

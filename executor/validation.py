@@ -60,7 +60,7 @@ def check_mappings(plugin: Any, report: Report) -> dict[str, Any] | None:
     """Mappings load without problems; coverage over the plugin's saved responses."""
     from executor.mapping import MappingSet
 
-    mappings = MappingSet.load(plugin.plugin_dir / "field_mappings", strict=False)
+    mappings = MappingSet.load(plugin.mapping_files(), strict=False)
     for problem in mappings.problems:
         report.problems.append(f"field mappings: {problem}")
     hook = plugin.registry.coverage_documents

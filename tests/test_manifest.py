@@ -163,3 +163,15 @@ def test_a_handler_without_a_command_fails_at_load(plugin_copy: Path) -> None:
     run = run_cli(plugin_copy, "commands")
     assert run.returncode != 0
     assert "handler 'list-history' has no command in the manifest" in run.stderr
+
+
+def test_only_the_mapping_files_the_manifest_names_are_loaded(plugin_copy: Path) -> None:
+    (plugin_copy / "field_mappings" / "scratch.yaml").write_text("not: [a mapping")
+    run = run_cli(plugin_copy, "validate")
+    assert run.returncode == 0, run.stderr
+    _edit_yaml(plugin_copy / "integration.yaml",
+               lambda m: m["event_sources"].append(
+                   {"id": "scratch", "name": "Scratch", "file": "field_mappings/scratch.yaml"}))
+    run = run_cli(plugin_copy, "validate")
+    assert run.returncode != 0
+    assert "scratch.yaml" in run.stderr

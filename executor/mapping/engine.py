@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,13 +56,14 @@ class MappingSet:
     @classmethod
     def load(
         cls,
-        mappings_dir: Path | str,
+        mappings: Path | str | Sequence[Path | str],
         overrides: dict[str, Any] | None = None,
         *,
         overrides_file: Path | str | None = None,
         strict: bool = True,
     ) -> MappingSet:
-        """Load every `*.yaml` in `mappings_dir`, apply `overrides`, compile every path.
+        """Load the mapping files (or every `*.yaml` of a directory), apply `overrides`,
+        compile every path.
 
         `overrides` is `{source_id: {add: [{name, path, type?, values?}], remove: [name]}}`;
         `overrides_file` only names it in errors. With `strict` (the default) any problem raises
@@ -71,7 +72,9 @@ class MappingSet:
         """
         problems: list[Problem] = []
         overrides_label = str(overrides_file) if overrides_file is not None else "<overrides>"
-        raw_sources = read_sources(Path(mappings_dir), problems)
+        location = (Path(mappings) if isinstance(mappings, str | Path)
+                    else [Path(m) for m in mappings])
+        raw_sources = read_sources(location, problems)
         apply_overrides(raw_sources, overrides, overrides_label, problems)
         sources = [
             source

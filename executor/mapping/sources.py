@@ -9,7 +9,7 @@ Main Event JSON Path.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,12 +65,17 @@ def parse_search_string(text: str) -> SearchString:
     return SearchString(text=text, path=path, value=value)
 
 
-def read_sources(mappings_dir: Path, problems: list[Problem]) -> list[RawSource]:
-    """Every `*.yaml` in `mappings_dir`, parsed with `yaml.safe_load` and shape-checked."""
+def read_sources(mappings: Path | Sequence[Path], problems: list[Problem]) -> list[RawSource]:
+    """The mapping files named (or every `*.yaml` in a directory), parsed with
+    `yaml.safe_load` and shape-checked."""
     import yaml
 
     sources: list[RawSource] = []
-    files = sorted(mappings_dir.glob("*.yaml"))
+    if isinstance(mappings, Path):
+        mappings_dir, files = mappings, sorted(mappings.glob("*.yaml"))
+    else:
+        files = [Path(f) for f in mappings]
+        mappings_dir = files[0].parent if files else Path()
     if not files:
         problems.append(Problem(str(mappings_dir), None, "no *.yaml mapping files found"))
     for path in files:
