@@ -6,7 +6,12 @@
     job status --state PATH
 
 ``run`` prints a summary (JSON) on stdout, or on stderr when the sink is stdout; logs go to
-stderr. Exit codes: 0 every source succeeded, 3 some failed, 1 all failed, 2 usage.
+stderr. Exit codes: 0 every source succeeded, 3 some failed, 1 all failed (or the job could not
+go on), 2 usage (options, files, paths), 130 a second SIGINT/SIGTERM. A failure is one
+``error:`` line on stderr, never a traceback.
+
+The plugin (manifest, schemas, field mappings, connection rules) is the executor's
+:class:`~executor.plugin.Plugin`; the job adds only its schedule, state and sink.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -24,12 +30,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from commands.job_sources import EVENT_TYPES, GraphConnection, event_type, job_source
-from executor.errors import IntegrationError, UsageError
+from commands.job_sources import EventTypes, GraphConnection, job_source
+from executor.errors import IntegrationError, InvalidInput, UsageError
 from executor.job.progress import Progress
 from executor.job.runner import CycleReport, Job
 from executor.job.schedule import run_forever, stop_on_signals
-from executor.job.sink import open_sink
+from executor.job.sink import FileSink, StreamSink
 from executor.job.state import StateStore
 from executor.redaction import Redactor
 from executor.result import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_PARTIAL, EXIT_SUCCESSFUL
@@ -117,33 +123,82 @@ def main(argv: Sequence[str]) -> int:
         if args.verb == "status":
             return _status(args)
         return _run(args, redactor)
-    except (UsageError, IntegrationError, ValueError) as exc:
-        sys.stderr.write(f"error: {redactor.text(getattr(exc, 'message', None) or str(exc))}\n")
-        return EXIT_INVALID_INPUT
+    except (UsageError, InvalidInput) as exc:
+        return _fail(redactor, exc.message, EXIT_INVALID_INPUT)
+    except IntegrationError as exc:
+        return _fail(redactor, exc.message, EXIT_FAILED)
+    except sqlite3.Error as exc:
+        return _fail(redactor, f"job state: {exc}", EXIT_FAILED)
+    except OSError as exc:
+        return _fail(redactor, _os_error(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail(redactor, "interrupted", 130)
+    except Exception as exc:  # the boundary: one line, never a traceback
+        log.debug("unexpected error", exc_info=True)
+        return _fail(redactor, f"internal error ({type(exc).__name__}): {exc}", EXIT_FAILED)
 
 
-def _overlaps(pairs: Sequence[str]) -> dict[str, timedelta]:
+def _fail(redactor: Redactor, message: str, code: int) -> int:
+    text = " ".join(redactor.text(message or "failed").split())
+    sys.stderr.write(f"error: {text}\n")
+    sys.stderr.flush()
+    return code
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def load_plugin() -> Any:
+    """The executor's plugin for this directory: manifest, schemas, connection rules and
+    field mappings, as every command run uses them."""
+    from commands import registry
+    from executor.plugin import Plugin
+
+    return Plugin(ROOT, registry)
+
+
+def _open_state(path: str) -> StateStore:
+    try:
+        return StateStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        detail = _os_error(exc) if isinstance(exc, OSError) else str(exc)
+        raise UsageError(f"--state {path}: cannot open the job state ({detail})") from None
+
+
+def _open_sink(target: str) -> FileSink | StreamSink:
+    if target == "-":
+        return StreamSink()
+    try:
+        return FileSink(target)
+    except OSError as exc:
+        raise UsageError(f"--sink {target}: cannot open ({_os_error(exc)})") from None
+
+
+def _overlaps(pairs: Sequence[str], types: EventTypes) -> dict[str, timedelta]:
     found: dict[str, timedelta] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
             raise UsageError(f"--overlap {pair}: expected TYPE=SECONDS")
-        found[event_type(name)] = timedelta(seconds=_seconds(value))
+        try:
+            seconds = _seconds(value)
+        except (ValueError, argparse.ArgumentTypeError):
+            raise UsageError(f"--overlap {pair}: SECONDS must be a number, not negative"
+                             ) from None
+        found[types.resolve(name)] = timedelta(seconds=seconds)
     return found
 
 
-def _connections(args: argparse.Namespace, redactor: Redactor,
-                 event_types: Sequence[str]) -> list[GraphConnection]:
+def _connections(args: argparse.Namespace, redactor: Redactor, plugin: Any,
+                 types: EventTypes, event_types: Sequence[str]) -> list[GraphConnection]:
     from commands.graph.client import GraphClient
     from commands.graph.pacing import Pacer
     from commands.graph.retry import RetryPolicy
     from commands.graph.settings import GraphSettings
-    from executor.connection import read_connection_file, resolve_connection
-    from executor.manifest import load_manifest
-    from executor.schema_store import SchemaStore
+    from executor.connection import read_connection_file, resolve_connection, secret_values
 
-    store = SchemaStore(ROOT)
-    manifest = load_manifest(ROOT, store)
     retry = RetryPolicy(max_attempts=args.retry_attempts, base_delay=args.retry_base_delay,
                         max_total_wait=args.retry_max_wait)
     connections: list[GraphConnection] = []
@@ -151,14 +206,19 @@ def _connections(args: argparse.Namespace, redactor: Redactor,
     pacers: dict[str, Pacer] = {}  # identity protection's limit is per tenant, for all apps
     for path in args.connection:
         raw = read_connection_file(Path(path))
-        settings = GraphSettings.from_connection(resolve_connection(manifest, store, raw))
+        for secret in secret_values(plugin.manifest, raw):
+            redactor.add(secret)  # before anything can echo them
+        resolved = resolve_connection(plugin.manifest, plugin.store, raw)
+        for secret in secret_values(plugin.manifest, resolved):
+            redactor.add(secret)
+        settings = GraphSettings.from_connection(resolved)
         pace: bool | Pacer = False
         if not args.no_pace:
             pace = pacers.setdefault(settings.tenant.lower(), Pacer(sleep=time.sleep,
                                                                     monotonic=time.monotonic))
         client = GraphClient(settings, redactor=redactor, retry=retry, pace=pace)
-        connection = GraphConnection(client, name=settings.tenant, page_size=args.page_size,
-                                     event_types=event_types)
+        connection = GraphConnection(client, types, name=settings.tenant,
+                                     page_size=args.page_size, event_types=event_types)
         if connection.id in seen:
             raise UsageError(f"{path}: the same tenant and client as an earlier --connection")
         seen.add(connection.id)
@@ -166,27 +226,31 @@ def _connections(args: argparse.Namespace, redactor: Redactor,
     return connections
 
 
-def _mapper(path: str | None) -> Any:
-    from executor.mapping import MappingSet, read_overrides
+def _mapper(plugin: Any, path: str | None) -> Any:
+    from executor.mapping.errors import MappingError
 
-    overrides = read_overrides(path) if path else None
-    mappings = MappingSet.load(ROOT / "field_mappings", overrides, overrides_file=path)
-    return mappings.map_event
+    try:
+        return plugin.mapping_set(path).map_event
+    except MappingError as exc:
+        raise UsageError("field mappings: " + "; ".join(str(p) for p in exc.problems)
+                         ) from None
 
 
 def _run(args: argparse.Namespace, redactor: Redactor) -> int:
-    names = [event_type(n) for n in args.event_type] if args.event_type else list(EVENT_TYPES)
+    plugin = load_plugin()
+    types = EventTypes.of(plugin.manifest)
+    names = [types.resolve(n) for n in args.event_type] if args.event_type else list(types.names)
     names = list(dict.fromkeys(names))
-    overlaps = _overlaps(args.overlap)
+    overlaps = _overlaps(args.overlap, types)
     lag = None if args.lag is None else timedelta(seconds=args.lag)
     sources = [job_source(n, overlap=overlaps.get(n), lag=lag) for n in names]
-    mapper = _mapper(args.mappings)
-    state = StateStore(args.state)
+    mapper = _mapper(plugin, args.mappings)
+    state = _open_state(args.state)
     connections: list[GraphConnection] = []
     sink = None
     try:
-        connections = _connections(args, redactor, names)
-        sink = open_sink(args.sink)
+        sink = _open_sink(args.sink)
+        connections = _connections(args, redactor, plugin, types, names)
         stop = threading.Event()
         job = Job(sources, connections, state, sink, mapper,
                   backfill=timedelta(days=args.backfill_days),
@@ -222,15 +286,19 @@ def _exit_code(report: CycleReport) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    state = StateStore(args.state, readonly=True)
     try:
-        sources = [asdict(s) for s in state.sources()]
-        for entry in sources:
-            entry["event_type"] = entry.pop("source")
-        _print(sys.stdout, {"state": str(Path(args.state).resolve()), "sources": sources,
-                            "health": state.health(), "sinks": state.sinks()})
-    finally:
-        state.close()
+        state = StateStore(args.state, readonly=True)
+        try:
+            sources = [asdict(s) for s in state.sources()]
+            health, sinks = state.health(), state.sinks()
+        finally:
+            state.close()
+    except sqlite3.Error as exc:
+        raise UsageError(f"--state {args.state}: not a job state ({exc})") from None
+    for entry in sources:
+        entry["event_type"] = entry.pop("source")
+    _print(sys.stdout, {"state": str(Path(args.state).resolve()), "sources": sources,
+                        "health": health, "sinks": sinks})
     return EXIT_SUCCESSFUL
 
 

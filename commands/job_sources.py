@@ -11,32 +11,91 @@ makes the re-read free of duplicates):
 - risky users 3 h: "users at risk ... maximum 2 h".
 
 Each window ends one minute before now (Graph's clock, from its ``Date`` header, so a skewed
-local clock loses nothing) and is read oldest first (``$orderby=<cursor> asc``, ``ge``/``le``).
+local clock loses nothing) and is queried with ``ge``/``le`` on the cursor field. Only sign-ins
+document ``$orderby`` (``createdDateTime``); identityProtection's riskDetections and riskyUsers
+do not (graph-api-facts §1.2), so they are read in Graph's own order and their sources are not
+``ordered``: the job holds their cursor until the window is complete.
+
+Event type names and permissions come from the manifest (Fetch Event's Event Type input and its
+permissions by value), not from here.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
 from typing import Any
 
 from commands.fetch_event import SOURCES, EventSource, build_filter
-from commands.test_connection import granted
+from commands.test_connection import command_access
 from executor.datetimes import format_datetime
+from executor.errors import ManifestError, UsageError
+from executor.inputs import describe_allowed, fold
 from executor.job.instants import moment_of
 from executor.job.model import Record, Source, Window
+from executor.model import CommandSpec, InputSpec, Manifest
 
 log = logging.getLogger("commands.job")
 
-EVENT_TYPES = tuple(SOURCES)
-ALIASES = {"signin": "signIn", "sign-in logs": "signIn", "sign-ins": "signIn",
-           "signins": "signIn", "riskdetection": "riskDetection",
-           "risk detections": "riskDetection", "riskuser": "riskUser",
-           "risk users": "riskUser", "riskyusers": "riskUser", "risky users": "riskUser"}
+FETCH_EVENT = "fetch-event"
+EVENT_TYPE_INPUT = "event_type"
+ORDERED = frozenset({"signIn"})
+"""The sources Graph sorts by their cursor field on request (``$orderby``): sign-ins only."""
+
+
+@dataclass(frozen=True)
+class EventTypes:
+    """Fetch Event's event types as the manifest declares them: values, names, permissions."""
+
+    command: CommandSpec
+    input: InputSpec
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> EventTypes:
+        command = manifest.command_named(FETCH_EVENT)
+        spec = command.input_named(EVENT_TYPE_INPUT) if command is not None else None
+        if command is None or spec is None or not spec.allowed_values:
+            raise ManifestError("integration.yaml", "$.commands",
+                                f"the job needs {FETCH_EVENT} with an enum input "
+                                f"{EVENT_TYPE_INPUT}")
+        unknown = [a.value for a in spec.allowed_values if a.value not in SOURCES]
+        if unknown:
+            raise ManifestError("integration.yaml", "$.commands",
+                                f"{FETCH_EVENT} event types without a job source: "
+                                + ", ".join(unknown))
+        return cls(command, spec)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every event type's value (``signIn``, ...), in the manifest's order."""
+        return tuple(a.value for a in self.input.allowed_values)
+
+    def resolve(self, name: str) -> str:
+        """The value of an event type given as its value or display name (``Risk Users``)."""
+        key = fold(name)
+        for allowed in self.input.allowed_values:
+            if key in (fold(allowed.value), fold(allowed.display_name)):
+                return allowed.value
+        raise UsageError(f"unknown event type '{name}'; use one of: "
+                         + describe_allowed(self.input.allowed_values))
+
+    def permissions(self, name: str) -> tuple[str, ...]:
+        return self.command.permissions.for_inputs({self.command.permissions.by_input
+                                                    or EVENT_TYPE_INPUT: name})
+
+    def lacking(self, roles: Sequence[str], names: Sequence[str]) -> list[str]:
+        """The permissions ``roles`` lack for Fetch Event of these event types (Test
+        Connection's own check, on Fetch Event narrowed to them)."""
+        permissions = self.command.permissions
+        narrowed = replace(self.command, permissions=replace(
+            permissions, by_input=permissions.by_input or EVENT_TYPE_INPUT,
+            by_value={n: self.permissions(n) for n in names}))
+        _, missing = command_access(SimpleNamespace(commands=(narrowed,)), list(roles))
+        return sorted({p for perms in missing.values() for p in perms})
+
 
 DEFAULT_OVERLAP = {
     "signIn": timedelta(minutes=15),
@@ -49,21 +108,6 @@ CHUNK = {"signIn": timedelta(days=1)}
 and shorten it when throttled; a day per query also bounds what an interrupted backfill redoes."""
 RETENTION = {"signIn": timedelta(days=30)}
 """Sign-ins are kept 30 days (P1/P2; 7 on Free); risk records longer (facts §6)."""
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "signIn": ("AuditLog.Read.All", "Directory.Read.All"),
-    "riskDetection": ("IdentityRiskEvent.Read.All",),
-    "riskUser": ("IdentityRiskyUser.Read.All",),
-}
-
-
-def event_type(name: str) -> str:
-    """``signIn``, ``riskDetection`` or ``riskUser`` from a value or a reference display name."""
-    if name in SOURCES:
-        return name
-    found = ALIASES.get(" ".join(name.strip().lower().split()))
-    if found is None:
-        raise ValueError(f"unknown event type '{name}'; use one of: {', '.join(EVENT_TYPES)}")
-    return found
 
 
 def job_source(name: str, *, overlap: timedelta | None = None,
@@ -72,91 +116,58 @@ def job_source(name: str, *, overlap: timedelta | None = None,
     return Source(name=name, cursor_field=spec.time_field,
                   overlap=DEFAULT_OVERLAP[name] if overlap is None else overlap,
                   lag=DEFAULT_LAG if lag is None else lag,
-                  max_backfill=RETENTION.get(name), chunk=CHUNK.get(name))
+                  max_backfill=RETENTION.get(name), chunk=CHUNK.get(name),
+                  ordered=name in ORDERED)
 
 
-def window_query(spec: EventSource, window: Window, page_size: int | None = None
-                 ) -> dict[str, str]:
-    """``$filter`` on the cursor field inside the window, oldest first, full pages."""
+def window_query(spec: EventSource, window: Window, page_size: int | None = None, *,
+                 ordered: bool | None = None) -> dict[str, str]:
+    """``$filter`` on the cursor field inside the window, full pages; oldest first
+    (``$orderby``) only where Graph supports it (sign-ins)."""
+    if ordered is None:
+        ordered = spec.event_type in ORDERED
     bounds = {"start_time": format_datetime(moment_of(window.start)),
               "end_time": format_datetime(moment_of(window.end))}
-    return {"$filter": build_filter(spec, bounds),
-            "$orderby": f"{spec.time_field} asc",
-            "$top": str(min(page_size or spec.page_max, spec.page_max))}
-
-
-@dataclass
-class _ServerClock:
-    """Graph's time from the last ``Date`` header, carried forward by the local monotonic clock."""
-
-    monotonic: Callable[[], float] = time.monotonic
-    date: datetime | None = None
-    taken_at: float = 0.0
-
-    def note(self, header: str | None) -> None:
-        if not header:
-            return
-        try:
-            moment = parsedate_to_datetime(header)
-        except (TypeError, ValueError, IndexError):
-            return
-        if moment is not None:
-            self.date = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-            self.taken_at = self.monotonic()
-
-    def now(self) -> datetime | None:
-        if self.date is None:
-            return None
-        return self.date + timedelta(seconds=self.monotonic() - self.taken_at)
+    query = {"$filter": build_filter(spec, bounds)}
+    if ordered:
+        query["$orderby"] = f"{spec.time_field} asc"
+    query["$top"] = str(min(page_size or spec.page_max, spec.page_max))
+    return query
 
 
 class GraphConnection:
     """One tenant for the job: a :class:`~commands.graph.client.GraphClient` and its clock."""
 
-    def __init__(self, client: Any, *, name: str | None = None,
+    def __init__(self, client: Any, types: EventTypes, *, name: str | None = None,
                  local_now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 monotonic: Callable[[], float] = time.monotonic,
                  page_size: int | None = None,
-                 event_types: Sequence[str] = EVENT_TYPES) -> None:
+                 event_types: Sequence[str] | None = None) -> None:
         self.client = client
-        self.event_types = tuple(event_types)
+        self.types = types
+        self.event_types = tuple(types.names if event_types is None else event_types)
         settings = client.settings
         self.id = f"{settings.tenant}/{settings.client_id}"
         self.label = name or settings.tenant
         self.local_now = local_now
         self.page_size = page_size
-        self._clock = _ServerClock(monotonic)
-        self._wrap_transport()
-
-    def _wrap_transport(self) -> None:
-        """Note the ``Date`` of every answer (token endpoint included) for :meth:`now`.
-
-        The client does not expose the server's time, so its transport's ``request`` is
-        wrapped; only this connection's client is affected."""
-        transport = self.client.transport
-        send = transport.request
-
-        def request(*args: Any, **kwargs: Any) -> Any:
-            response = send(*args, **kwargs)
-            self._clock.note(response.headers.get("Date"))
-            return response
-
-        transport.request = request
 
     def now(self) -> datetime:
-        if self._clock.date is None:
+        """Graph's time: the last answer's ``Date``, carried forward on the client's clock."""
+        if self.client.server_date is None:
             try:
                 self.client.token_info()  # one token request: its answer carries a Date
             except Exception:  # the first page will report the problem properly
                 log.debug("no token yet for %s; using the local clock", self.label)
-        server = self._clock.now()
-        return server if server is not None else self.local_now()
+        date, taken_at = self.client.server_date, self.client.server_date_at
+        if date is None or taken_at is None:
+            return self.local_now()
+        return date + timedelta(seconds=self.client.monotonic() - taken_at)
 
     def pages(self, source: Source, window: Window) -> Iterator[Sequence[Record]]:
         spec = SOURCES[source.name]
-        params = window_query(spec, window, self.page_size)
+        params = window_query(spec, window, self.page_size, ordered=source.ordered)
         for page in self.client.iter_pages(spec.path, params=params,
-                                           permissions=PERMISSIONS[source.name]):
+                                           permissions=self.types.permissions(source.name)):
             records = page.get("value") or []
             for record in records:
                 if isinstance(record, dict):
@@ -166,8 +177,7 @@ class GraphConnection:
     def health_check(self) -> str:
         """Test Connection: a token, and the application roles the job's event types need."""
         info = self.client.token_info()
-        have = granted(list(info.roles))
-        lacking = sorted({p for t in self.event_types for p in PERMISSIONS[t] if p not in have})
+        lacking = self.types.lacking(list(info.roles), self.event_types)
         if lacking:
             raise PermissionError("the application lacks " + ", ".join(lacking))
         return f"token valid until {info.expires_at:%Y-%m-%dT%H:%M:%SZ}" if info.expires_at \

@@ -12,6 +12,8 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -73,6 +75,12 @@ class GraphClient:
         self.auth = TokenProvider(settings, self.transport, redactor, self._log_redaction,
                                   monotonic)
         self._refresh_is_useless = False
+        self.server_date: datetime | None = None
+        """The ``Date`` of the last answer (Graph's or the token endpoint's), parsed, aware."""
+        self.server_date_at: float | None = None
+        """``monotonic()`` when that answer arrived: the server's time now is
+        ``server_date + (monotonic() - server_date_at)``."""
+        self._dated: requests.Response | None = None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -94,7 +102,9 @@ class GraphClient:
 
     def token_info(self) -> TokenInfo:
         """Acquire a token (or reuse the cached one) and say what it grants."""
-        return token_info(self.auth.token())
+        token = self.auth.token()
+        self._note_date(self.auth.http.last_response)
+        return token_info(token)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None,
             permissions: Sequence[str] = ()) -> dict[str, Any]:
@@ -146,6 +156,7 @@ class GraphClient:
             try:
                 response = self.transport.request(method, url, headers=headers, params=query,
                                                   json=body)
+                self._note_date(response)
                 answer = _Answer(response, kind is RequestKind.READ)
             except requests.exceptions.SSLError as exc:
                 raise ConfigurationError(None, "Cannot reach Microsoft Graph: "
@@ -168,6 +179,16 @@ class GraphClient:
                 raise error_from_response(response, redactor=self.redactor,
                                           permissions=permissions)
             self._wait_after_status(method, url, response, backoff)
+
+    def _note_date(self, response: requests.Response | None) -> None:
+        """Keep the ``Date`` header of an answer not seen before (see :attr:`server_date`)."""
+        if response is None or response is self._dated:
+            return
+        self._dated = response
+        headers = getattr(response, "headers", None)
+        moment = _http_date(headers.get("Date") if headers is not None else None)
+        if moment is not None:
+            self.server_date, self.server_date_at = moment, self.monotonic()
 
     def _wait_after_status(self, method: str, url: str, response: requests.Response,
                            backoff: Backoff) -> None:
@@ -226,6 +247,18 @@ class _Answer:
 
     def close(self) -> None:
         self.response.close()
+
+
+def _http_date(header: str | None) -> datetime | None:
+    if not header:
+        return None
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _workload_of(url: str, api_version: str) -> str:

@@ -3,9 +3,10 @@
     job = Job(sources, connections, StateStore(path), open_sink("events.ndjson"), mapper)
     job.run_cycle()
 
-A :class:`~executor.job.model.Source` says which record field the cursor runs on and how far
-back to re-read; a :class:`~executor.job.model.Connection` turns (source, window) into pages of
-records ordered oldest first. The rest (windows, dedup, checkpoints, durable delivery) is here.
+A :class:`~executor.job.model.Source` says which record field the cursor runs on, how far back
+to re-read and whether its records come oldest first; a :class:`~executor.job.model.Connection`
+turns (source, window) into pages of records. The rest (windows, dedup, checkpoints, durable
+delivery) is here.
 """
 
 from executor.job.model import Checkpoint, Connection, Source, Window

@@ -2,7 +2,8 @@
 
 The runtime knows no API: a :class:`Source` names an event type, the record field its cursor
 runs on and how late records may arrive; a :class:`Connection` (one tenant, one set of
-credentials) turns a source and a time window into pages of records ordered oldest first.
+credentials) turns a source and a time window into pages of records, ordered oldest first
+when the source is ``ordered``, in whatever order the service chooses otherwise.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class Source:
     chunk: timedelta | None = None
     """Read a long window as consecutive queries of at most this span (a checkpoint at each
     end), so one query never covers weeks of data and an interrupted backfill resumes there."""
+    ordered: bool = True
+    """The service returns records oldest cursor value first, so the cursor can advance page by
+    page. When False (the API promises no order), the cursor is held for the whole window and
+    moves only once the window is complete; the event keys still commit page by page."""
 
     def cursor_of(self, record: Record) -> str | None:
         value = record.get(self.cursor_field)
@@ -99,7 +104,8 @@ class Connection(Protocol):
         ...
 
     def pages(self, source: Source, window: Window) -> Iterable[Sequence[Record]]:
-        """Every record of ``source`` in ``window``, oldest cursor value first, page by page."""
+        """Every record of ``source`` in ``window``, page by page: oldest cursor value first when
+        ``source.ordered``, in the service's own order otherwise."""
         ...
 
     def health_check(self) -> str:

@@ -3,7 +3,9 @@
 Per page: drop the events already delivered (:func:`~executor.job.step.fetch_step`), map the
 rest, hand them to the sink (durable when ``write`` returns), then commit checkpoint, keys and
 sink length in one transaction. A failure anywhere leaves the last committed page as the
-checkpoint; the next cycle reads again from there and delivers only what was not committed.
+checkpoint (and the sink is cut back to it); the next cycle reads again from there and delivers
+only what was not committed. For a source that is not ``ordered`` the cursor stays where it was
+until the window's last page, while the keys of each page still commit with it.
 """
 
 from __future__ import annotations
@@ -153,16 +155,34 @@ class Job:
                         "at %s", connection.label, source.name, run.delivered, run.pages,
                         run.error, run.cursor)
             log.debug("%s %s failure", connection.label, source.name, exc_info=True)
+            # The sink may hold a page the state does not (fsynced, then the commit failed):
+            # cut it off now, or the next commit (another source's) would record those bytes
+            # as committed and the page, fetched again, would be delivered twice.
+            self._cut_back()
         self.store.run_finished(connection.id, source.name, utc_text(self.clock()), run.error)
         if run.error is None and not run.stopped:
             log.info("%s %s: %d new events in %d pages, cursor %s", connection.label,
                      source.name, run.delivered, run.pages, run.cursor)
         return run
 
+    def _cut_back(self) -> None:
+        """Bring the sink back to its committed length after a failure; should that fail too,
+        nothing more may be written before a restart has done it (the error propagates)."""
+        try:
+            self.recover()
+        except BaseException:
+            self._recovered = False
+            log.error("cannot cut the sink back to its committed length; stopping the cycle")
+            raise
+
     def _fetch(self, connection: Connection, source: Source, run: SourceRun) -> None:
         checkpoint = self.store.checkpoint(connection.id, source.name)
         run.cursor = checkpoint.cursor
-        window = plan_window(checkpoint, connection.now(), source, self.backfill)
+        started = None
+        if checkpoint.cursor is None:
+            started = self.store.backfill_start(connection.id, source.name)
+        window = plan_window(checkpoint, connection.now(), source, self.backfill,
+                             started=started)
         run.window = window
         if window.first:
             self.store.first_window(connection.id, source.name, window.start)
@@ -189,7 +209,7 @@ class Job:
                       checkpoint: Checkpoint, run: SourceRun) -> Checkpoint:
         """Every page of one query; the checkpoint after the last page committed."""
         newest: str | None = None
-        hold = False
+        hold = not source.ordered  # unordered: the cursor moves only when the window is done
         pages = prefetched(connection.pages(source, window))
         try:
             for page in pages:

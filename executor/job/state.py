@@ -166,6 +166,12 @@ class StateStore:
             db.execute("UPDATE sources SET label=?, last_run_started=?, last_run_events=0 "
                        "WHERE connection=? AND source=?", (label, at, connection, source))
 
+    def backfill_start(self, connection: str, source: str) -> str | None:
+        """Where the first window of a source began (None before its first run)."""
+        row = self.db.execute("SELECT backfill_start FROM sources WHERE connection=? AND "
+                              "source=?", (connection, source)).fetchone()
+        return row[0] if row else None
+
     def first_window(self, connection: str, source: str, start: str) -> None:
         """Where the first window of a source begins (kept until its first commit)."""
         with self.transaction() as db:

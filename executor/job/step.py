@@ -15,13 +15,21 @@ from executor.job.model import Checkpoint, Record, Source, Window
 
 
 def plan_window(checkpoint: Checkpoint, now: datetime, source: Source,
-                backfill: timedelta) -> Window:
-    """From ``cursor - overlap`` (or ``now - backfill`` the first time) to ``now - lag``."""
+                backfill: timedelta, *, started: str | None = None) -> Window:
+    """From ``cursor - overlap`` (or ``now - backfill`` the first time) to ``now - lag``.
+
+    ``started`` is where an interrupted first window began (no cursor committed yet, as for an
+    unordered source, whose cursor moves only at a window's end): it resumes from there, so
+    the keys it already delivered stay inside the window and nothing before them is skipped."""
     end = key_of(now - source.lag)
     if checkpoint.cursor is None:
         if source.max_backfill is not None:
             backfill = min(backfill, source.max_backfill)
-        return Window(key_of(now - backfill), end, first=True)
+        start = key_of(now - backfill)
+        if started is not None:  # never older than the service keeps records
+            start = started if source.max_backfill is None else max(
+                started, key_of(now - source.max_backfill))
+        return Window(start, end, first=True)
     return Window(shift(checkpoint.cursor, -source.overlap), end)
 
 
@@ -47,7 +55,8 @@ def fetch_step(checkpoint: Checkpoint, records: Iterable[Record], source: Source
     ``newest`` is the highest cursor value of the window's earlier pages. Should a record come
     back older than that, the source is not ordered as asked, and the cursor is held (from this
     page to the end of the window; ``hold_cursor``) so that it never passes a record still to
-    come: the window's end is taken only when the window is complete.
+    come: the window's end is taken only when the window is complete. A source that is not
+    ``ordered`` at all is read with ``hold_cursor`` from its window's first page.
     """
     seen = dict(checkpoint.seen)
     cursor = checkpoint.cursor

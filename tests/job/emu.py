@@ -15,9 +15,9 @@ from commands.fetch_event import SOURCES
 from commands.graph.client import GraphClient
 from commands.graph.retry import RetryPolicy
 from commands.graph.settings import GraphSettings
-from commands.job_sources import EVENT_TYPES, GraphConnection, job_source
+from commands.job_sources import DEFAULT_LAG, EventTypes, GraphConnection, job_source
 from executor.job import FileSink, Job, StateStore
-from executor.job.instants import instant_key
+from executor.job.instants import instant_key, key_of, moment_of
 from executor.redaction import Redactor
 from tests.control import EmulatorControl
 
@@ -27,10 +27,20 @@ Key = tuple[str, str, str]  # (event type, id, normalised cursor value)
 
 
 @cache
-def mapper() -> Any:
-    from executor.mapping import MappingSet
+def plugin() -> Any:
+    from commands.job_cli import load_plugin
 
-    return MappingSet.load(ROOT / "field_mappings").map_event
+    return load_plugin()
+
+
+@cache
+def mapper() -> Any:
+    return plugin().mapping_set(None).map_event
+
+
+@cache
+def event_types() -> EventTypes:
+    return EventTypes.of(plugin().manifest)
 
 
 def post_records(control: EmulatorControl, resource: str, records: list[dict[str, Any]], *,
@@ -58,9 +68,25 @@ def sink_keys(path: Path) -> Counter[Key]:
     return found
 
 
+def check_cursors(status: Sequence[Any], tenant_ids: Sequence[str], started: str, *,
+                  lag: timedelta = DEFAULT_LAG,
+                  margin: timedelta = timedelta(seconds=5)) -> None:
+    """After a run that completed, begun at the emulator's ``started``: every source's cursor
+    has reached that run's window end (``started - lag``, less a margin for the ``Date``
+    header's whole seconds). :func:`expected_keys` takes its window from the job's own cursor,
+    so without this a cursor that stalled would pass unnoticed."""
+    floor = key_of(moment_of(instant_key(started)) - lag - margin)
+    rows = [row for row in status if row.label in tenant_ids]
+    assert rows, "no source in the job state"
+    for row in rows:
+        assert row.cursor is not None and row.cursor >= floor, (
+            f"{row.label} {row.source}: cursor {row.cursor} behind {floor}")
+
+
 def expected_keys(control: EmulatorControl, status: Sequence[Any],
                   tenant_ids: Sequence[str]) -> set[Key]:
-    """Ground truth inside each source's windows: from its first start to its cursor."""
+    """Ground truth inside each source's windows: from its first start to its cursor (see
+    :func:`check_cursors` for the cursor itself)."""
     expected: set[Key] = set()
     for row in status:
         tenant = row.label
@@ -81,7 +107,7 @@ class GraphJob:
     """The job in-process against an emulator whose clock only moves when the job sleeps."""
 
     def __init__(self, emu: Any, control: EmulatorControl, tmp: Path, *,
-                 tenants: Sequence[int] = (0,), event_types: Sequence[str] = EVENT_TYPES,
+                 tenants: Sequence[int] = (0,), types: Sequence[str] | None = None,
                  page_size: int | None = None, pace: bool = False,
                  backfill: timedelta = timedelta(days=30), lag: timedelta | None = None,
                  health_every: float | None = None) -> None:
@@ -89,13 +115,16 @@ class GraphJob:
         self.control = control
         self.tmp = tmp
         self.tenants = list(tenants)
-        self.sources = [job_source(t, lag=lag) for t in event_types]
+        self.sources = [job_source(t, lag=lag)
+                        for t in (event_types().names if types is None else types)]
         self.page_size = page_size
         self.pace = pace
         self.backfill = backfill
         self.health_every = health_every
         self.elapsed = 0.0
         self.slept: list[float] = []
+        self.completed_from: str | None = None
+        """The emulator's time when the last cycle without failures began."""
         self.start()
 
     @property
@@ -121,7 +150,7 @@ class GraphJob:
                                  monotonic=self.monotonic,
                                  retry=RetryPolicy(base_delay=0.5, max_total_wait=300),
                                  pace=self.pace)
-            self.connections.append(GraphConnection(client, monotonic=self.monotonic,
+            self.connections.append(GraphConnection(client, event_types(),
                                                     page_size=self.page_size,
                                                     event_types=names))
         self.job = Job(self.sources, self.connections, self.store, self.sink, mapper(),
@@ -138,7 +167,11 @@ class GraphJob:
         self.start()
 
     def cycle(self) -> Any:
-        return self.job.run_cycle()
+        started = emulator_now(self.control)
+        report = self.job.run_cycle()
+        if not report.failed and not any(r.stopped for r in report.runs):
+            self.completed_from = started
+        return report
 
     def tenant_ids(self) -> list[str]:
         return [c.label for c in self.connections]
@@ -146,5 +179,9 @@ class GraphJob:
     def compare(self) -> tuple[set[Key], set[Key], int]:
         """(missing, unexpected, duplicates) of the sink against the ground truth."""
         got = sink_keys(self.sink_path)
-        want = expected_keys(self.control, self.store.sources(), self.tenant_ids())
+        status = self.store.sources()
+        if self.completed_from is not None:
+            check_cursors(status, self.tenant_ids(), self.completed_from,
+                          lag=max(s.lag for s in self.sources))
+        want = expected_keys(self.control, status, self.tenant_ids())
         return want - set(got), set(got) - want, sum(n - 1 for n in got.values())

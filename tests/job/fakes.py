@@ -28,6 +28,8 @@ class FakeConnection:
     """Raise on the n-th page request (0-based, counted over the connection's life)."""
     pages_served: int = 0
     health_ok: bool = True
+    by_id: bool = False
+    """Serve records in id order (an API that promises no order) instead of oldest first."""
 
     def add(self, source: str, rid: str, when: datetime, visible_from: datetime | None = None,
             field_name: str = "ts", **extra: Any) -> dict[str, Any]:
@@ -43,7 +45,8 @@ class FakeConnection:
         chosen = [r for r in self.records.get(source.name, [])
                   if r["_visible"] <= self.now_value
                   and window.start <= instant_key(r[source.cursor_field]) <= window.end]
-        chosen.sort(key=lambda r: instant_key(r[source.cursor_field]))
+        chosen.sort(key=(lambda r: r["id"]) if self.by_id
+                    else (lambda r: instant_key(r[source.cursor_field])))
         if not chosen:
             chosen = []
         for index in range(0, max(len(chosen), 1), self.page_size):

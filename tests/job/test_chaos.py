@@ -30,7 +30,7 @@ import yaml
 from executor.job import StateStore
 from executor.job.instants import instant_key, moment_of
 from tests.control import EmulatorControl
-from tests.job.emu import expected_keys, post_records, sink_keys
+from tests.job.emu import check_cursors, emulator_now, expected_keys, post_records, sink_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNINS = 1500  # per tenant, over the 30 days before the emulator's clock
@@ -127,6 +127,7 @@ def chaos_run(seed: int, tmp: Path) -> dict[str, Any]:
             cuts += cut
         control.advance(120)  # everything injected is visible and older than now - lag
         for _ in range(8):
+            run_began = emulator_now(control)
             code, _, cut = run_job(argv, None)
             runs += 1
             cuts += cut
@@ -137,7 +138,9 @@ def chaos_run(seed: int, tmp: Path) -> dict[str, Any]:
         control.faults()
         store = StateStore(tmp / "state.db", readonly=True)
         try:
-            want = expected_keys(control, store.sources(), tenants)
+            status = store.sources()
+            check_cursors(status, tenants, run_began)  # the clean run's windows reached now
+            want = expected_keys(control, status, tenants)
         finally:
             store.close()
     got = sink_keys(tmp / "events.ndjson")

@@ -13,9 +13,11 @@ import pytest
 
 from commands import job_cli
 from commands.fetch_event import SOURCES
-from commands.job_sources import event_type, job_source, window_query
+from commands.job_sources import GraphConnection, job_source, window_query
+from executor.errors import UsageError
 from executor.job import FileSink, Job, StateStore, Window
 from executor.job.instants import key_of
+from tests.job.emu import event_types, plugin
 from tests.job.fakes import T0, FakeConnection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,41 +60,59 @@ def test_status_reports_each_source_and_connection(tmp_path: Path,
 
 
 def test_event_type_names_and_window_query() -> None:
-    assert event_type("Risk Detections") == "riskDetection"
-    assert event_type("sign-in logs") == "signIn"
-    with pytest.raises(ValueError):
-        event_type("audit")
+    types = event_types()
+    assert types.resolve("Risk Detections") == "riskDetection"
+    assert types.resolve("sign-in logs") == "signIn"
+    assert types.resolve("RISK_USERS") == "riskUser"
+    with pytest.raises(UsageError, match="Sign-in Logs, Risk Detections, Risk Users"):
+        types.resolve("audit")
     source = job_source("riskDetection")
     assert source.cursor_field == "lastUpdatedDateTime"
     assert source.overlap == timedelta(hours=48)
     window = Window(key_of(T0), key_of(T0 + timedelta(hours=1)))
-    query = window_query(SOURCES["riskUser"], window)
-    assert query == {
+    # identityProtection documents no $orderby (graph-api-facts §1.2): Graph's own order.
+    assert not job_source("riskUser").ordered and not source.ordered
+    assert window_query(SOURCES["riskUser"], window) == {
         "$filter": "riskLastUpdatedDateTime ge 2026-11-01T00:00:00Z and "
-                   "riskLastUpdatedDateTime le 2026-11-01T01:00:00Z",
-        "$orderby": "riskLastUpdatedDateTime asc", "$top": "500"}
+                   "riskLastUpdatedDateTime le 2026-11-01T01:00:00Z", "$top": "500"}
+    assert "$orderby" not in window_query(SOURCES["riskDetection"], window)
+    assert job_source("signIn").ordered
+    assert window_query(SOURCES["signIn"], window)["$orderby"] == "createdDateTime asc"
 
 
-class _Response:
-    def __init__(self, date: str) -> None:
-        self.headers = {"Date": date}
+def test_event_types_and_permissions_come_from_the_manifest() -> None:
+    fetch = plugin().manifest.command_named("fetch-event")
+    types = event_types()
+    spec = fetch.input_named("event_type")
+    assert types.names == tuple(a.value for a in spec.allowed_values)
+    for allowed in spec.allowed_values:
+        assert types.resolve(allowed.display_name) == allowed.value
+        assert types.permissions(allowed.value) == fetch.permissions.by_value[allowed.value]
+    # Test Connection's role rules: a ReadWrite role grants its Read permission.
+    assert types.lacking(["IdentityRiskyUser.ReadWrite.All"], ["riskUser"]) == []
+    assert types.lacking(["AuditLog.Read.All"], ["signIn", "riskUser"]) == [
+        "Directory.Read.All", "IdentityRiskyUser.Read.All"]
 
 
 class _FakeClient:
     """Just enough of GraphClient for GraphConnection's clock and health check."""
 
-    def __init__(self, roles: tuple[str, ...]) -> None:
+    def __init__(self, roles: tuple[str, ...], ticks: dict[str, float]) -> None:
         from types import SimpleNamespace
 
         self.settings = SimpleNamespace(tenant="t", client_id="c")
-        self.transport = SimpleNamespace(request=lambda *a, **k: _Response(
-            "Sun, 01 Nov 2026 00:00:00 GMT"))
         self.roles = roles
+        self.ticks = ticks
+        self.server_date: Any = None
+        self.server_date_at: float | None = None
+
+    def monotonic(self) -> float:
+        return self.ticks["t"]
 
     def token_info(self) -> Any:
         from types import SimpleNamespace
 
-        self.transport.request("POST", "token")
+        self.server_date, self.server_date_at = T0, self.ticks["t"]  # the token answer's Date
         return SimpleNamespace(roles=self.roles, expires_at=None)
 
     def close(self) -> None:
@@ -100,17 +120,96 @@ class _FakeClient:
 
 
 def test_windows_follow_graphs_clock_not_a_skewed_local_one() -> None:
-    from commands.job_sources import GraphConnection
-
     ticks = {"t": 100.0}
     skewed = T0 + timedelta(minutes=10)  # the local clock runs ten minutes fast
-    conn = GraphConnection(_FakeClient(("AuditLog.Read.All",)), local_now=lambda: skewed,
-                           monotonic=lambda: ticks["t"], event_types=("signIn",))
+    conn = GraphConnection(_FakeClient(("AuditLog.Read.All",), ticks), event_types(),
+                           local_now=lambda: skewed, event_types=("signIn",))
     assert conn.now() == T0  # from the token answer's Date header
     ticks["t"] += 30
     assert conn.now() == T0 + timedelta(seconds=30)
     with pytest.raises(PermissionError, match=r"Directory\.Read\.All"):
         conn.health_check()
+
+
+def test_graph_client_keeps_the_last_answers_date() -> None:
+    """``GraphClient.server_date``: the ``Date`` of the last answer, on the client's clock."""
+    from types import SimpleNamespace
+
+    from commands.graph.client import GraphClient
+    from commands.graph.settings import GraphSettings
+    from executor.redaction import Redactor
+
+    settings = GraphSettings.from_connection({
+        "tenant_id": "00000000-0000-4000-8000-000000000001",
+        "client_id": "00000000-0000-4000-8000-000000000002", "client_secret": "s3cret-value"})
+    ticks = {"t": 7.0}
+    client = GraphClient(settings, redactor=Redactor(), monotonic=lambda: ticks["t"],
+                         pace=False)
+    answers = iter(["Sun, 01 Nov 2026 00:00:00 GMT", "Sun, 01 Nov 2026 00:00:09 GMT"])
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        ticks["t"] += 1
+        return SimpleNamespace(status_code=200, headers={"Date": next(answers)},
+                               content=b'{"value": []}', close=lambda: None)
+
+    client.transport.request = request  # type: ignore[method-assign]
+    client.auth.token = lambda: "token"  # type: ignore[method-assign]
+    assert client.server_date is None
+    client.get("auditLogs/signIns")
+    assert (client.server_date, client.server_date_at) == (T0, 8.0)
+    client.get("auditLogs/signIns")
+    assert (client.server_date, client.server_date_at) == (T0 + timedelta(seconds=9), 9.0)
+    client.close()
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = job_cli.main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_unusable_paths_are_one_line_and_exit_2(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    conn = str(tmp_path / "missing-connection.yaml")
+    code, err = _cli(["run", "--connection", conn, "--state", str(tmp_path / "s.db"),
+                      "--sink", "/proc/nope/x.ndjson"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "/proc/nope/x.ndjson" in err, err
+    code, err = _cli(["run", "--connection", conn, "--state", "/proc/nope/s.db",
+                      "--sink", str(tmp_path / "e.ndjson")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "/proc/nope/s.db" in err, err
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database, not at all" * 100)
+    code, err = _cli(["run", "--connection", conn, "--state", str(garbage),
+                      "--sink", str(tmp_path / "e.ndjson")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "garbage.db" in err, err
+    code, err = _cli(["status", "--state", str(garbage)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "not a job state" in err, err
+    code, err = _cli(["run", "--connection", conn, "--state", str(tmp_path / "s.db"),
+                      "--sink", str(tmp_path / "e.ndjson")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "missing-connection.yaml" in err, err
+
+
+def test_a_failure_inside_the_run_is_one_line_and_exit_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    conn = tmp_path / "connection.yaml"
+    conn.write_text("tenant_id: 00000000-0000-4000-8000-000000000001\n"
+                    "client_id: 00000000-0000-4000-8000-000000000002\n"
+                    "client_secret: s3cret-value\n")
+    argv = ["run", "--connection", str(conn), "--state", str(tmp_path / "s.db"),
+            "--sink", str(tmp_path / "e.ndjson")]
+    for exc in (sqlite3.OperationalError("disk I/O error"), OSError(28, "No space left"),
+                RuntimeError("s3cret-value leaked")):
+        def boom(self: Any, exc: BaseException = exc) -> Any:
+            raise exc
+
+        monkeypatch.setattr(Job, "run_cycle", boom)
+        code, err = _cli(argv, capsys)
+        assert code == 1 and err.count("\n") == 1 and err.startswith("error: "), err
+        assert "s3cret-value" not in err
 
 
 def test_health_checks_also_run_while_waiting_for_the_next_cycle(tmp_path: Path) -> None:

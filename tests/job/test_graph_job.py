@@ -74,7 +74,7 @@ def test_crash_between_sink_and_checkpoint_then_restart(tenant: Any, tmp_path: P
 def test_late_sign_in_and_offline_detection_are_delivered_once(tenant: Any,
                                                                tmp_path: Path) -> None:
     emu, control = tenant
-    job = GraphJob(emu, control, tmp_path, event_types=("signIn", "riskDetection"))
+    job = GraphJob(emu, control, tmp_path, types=("signIn", "riskDetection"))
     job.cycle()
     tid = job.tenant_ids()[0]
     now = moment_of(instant_key(emulator_now(control)))
@@ -103,7 +103,7 @@ def test_late_sign_in_and_offline_detection_are_delivered_once(tenant: Any,
 
 def test_risky_user_update_is_a_new_event(tenant: Any, tmp_path: Path) -> None:
     emu, control = tenant
-    job = GraphJob(emu, control, tmp_path, event_types=("riskUser",))
+    job = GraphJob(emu, control, tmp_path, types=("riskUser",))
     job.cycle()
     tid = job.tenant_ids()[0]
     before = sink_keys(job.sink_path)
@@ -123,7 +123,7 @@ def test_risky_user_update_is_a_new_event(tenant: Any, tmp_path: Path) -> None:
 
 def test_ties_at_the_page_and_run_boundary(tenant: Any, tmp_path: Path) -> None:
     emu, control = tenant
-    job = GraphJob(emu, control, tmp_path, event_types=("signIn",), page_size=2,
+    job = GraphJob(emu, control, tmp_path, types=("signIn",), page_size=2,
                    backfill=timedelta(minutes=30))
     tid = job.tenant_ids()[0]
     now = moment_of(instant_key(emulator_now(control)))
@@ -159,4 +159,46 @@ def test_steady_state_under_rate_limits_gets_no_429(tenant: Any, tmp_path: Path)
     assert statuses[429] == 0, statuses
     assert sum(statuses.values()) > 30
     assert job.compare() == (set(), set(), 0)
+    job.close()
+
+
+@pytest.mark.parametrize("crash_at", [1, 2])
+def test_unordered_risk_pages_crash_mid_window_exactly_once(tenant: Any, tmp_path: Path,
+                                                            crash_at: int) -> None:
+    """identityProtection takes no ``$orderby``: the emulator pages risky users in its own id
+    order. Ids chosen so that each page is in time order but every page is older than the one
+    before (nothing looks out of order on the first page), and spread wider than the overlap:
+    a cursor moved by the first page would skip the later pages after a crash."""
+    emu, control = tenant
+    job = GraphJob(emu, control, tmp_path, types=("riskUser", "riskDetection"), page_size=5)
+    assert not job.cycle().failed
+    tid = job.tenant_ids()[0]
+    job.sleep(6 * 3600)
+    now = moment_of(instant_key(emulator_now(control)))
+    hours = (5.5, 5.6, 5.7, 5.8, 5.9, 3.6, 3.7, 3.8, 3.9, 4, 1.6, 1.7, 1.8, 1.9, 2, 0.5)
+    post_records(control, "riskyUsers", [
+        {"id": f"00000000-0000-4000-8000-{n:012d}",
+         "riskLastUpdatedDateTime": iso(now - timedelta(hours=6 - h))}
+        for n, h in enumerate(hours)], tenant=tid)
+    real = job.store.commit
+    calls = {"n": 0}
+
+    def dying(*args: Any, **kwargs: Any) -> None:
+        if calls["n"] == crash_at:
+            raise Crash
+        calls["n"] += 1
+        real(*args, **kwargs)
+
+    job.store.commit = dying  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        job.cycle()
+    job.restart()
+    report = job.cycle()
+    assert not report.failed, report.to_dict()
+    assert job.compare() == (set(), set(), 0)
+    got = sink_keys(job.sink_path)
+    assert sum(1 for k in got if k[1].startswith("00000000-0000-4000-8000-")) == len(hours)
+    requests = control.graph_requests()
+    risk = [r for r in requests if "identityProtection" in r["path"]]
+    assert risk and all(r["status"] != 400 for r in risk)
     job.close()

@@ -243,6 +243,122 @@ def test_crash_between_sink_write_and_checkpoint(tmp_path: Path, crash_on_commit
     assert sorted(delivered(h.sink_path).values()) == [1] * 7
 
 
+UNORDERED = Source("thing", "ts", overlap=timedelta(minutes=10), lag=timedelta(minutes=1),
+                   ordered=False)
+
+
+@pytest.mark.parametrize("crash_on_commit", [1, 2, 3])
+def test_unordered_pages_crash_mid_window_exactly_once(tmp_path: Path,
+                                                       crash_on_commit: int) -> None:
+    """An API with no order (ids, not times): a crash after some pages of a window neither
+    loses the records still to come (the cursor did not move past them) nor repeats the
+    ones delivered (their keys were committed page by page)."""
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=2), by_id=True)
+    expected = set()
+    for i in range(8):  # id order is newest first: the first page holds the latest records
+        when = T0 + timedelta(minutes=100 - 13 * i)
+        conn.add("thing", f"r{i}", when)
+        expected.add((f"r{i}", key_of(when)))
+    h = Harness(tmp_path, conn, sources=[UNORDERED])
+    assert h.cycle().delivered == 8  # a first window, complete
+    first_cursor = h.store.sources()[0].cursor  # type: ignore[union-attr]
+    assert first_cursor == key_of(T0 + timedelta(minutes=119))
+    # The next window (from cursor - overlap): each page in time order, but every page older
+    # than the one before, so the first page alone shows nothing out of order.
+    conn.now_value += timedelta(hours=1)
+    for i, minute in enumerate((170, 175, 150, 155, 130, 135, 121, 125)):
+        when = T0 + timedelta(minutes=minute)
+        conn.add("thing", f"s{i}", when)
+        expected.add((f"s{i}", key_of(when)))
+    store = h.store
+    assert store is not None
+    real_commit = store.commit
+    calls = {"n": 0}
+
+    def dying_commit(*args: Any, **kwargs: Any) -> None:
+        if calls["n"] == crash_on_commit:
+            raise Crash
+        calls["n"] += 1
+        real_commit(*args, **kwargs)
+
+    store.commit = dying_commit  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        h.cycle()
+    # Pages were committed (their keys), but the cursor waits for the window's end.
+    assert h.store.sources()[0].cursor == first_cursor  # type: ignore[union-attr]
+    assert h.store.sources()[0].seen_keys > 0  # type: ignore[union-attr]
+    h.restart()
+    conn.now_value += timedelta(minutes=30)
+    assert not h.cycle().failed
+    got = delivered(h.sink_path)
+    assert set(got) == expected and set(got.values()) == {1}
+    assert h.store.sources()[0].cursor == key_of(conn.now_value - timedelta(minutes=1))  # type: ignore[union-attr]
+
+
+def test_interrupted_first_window_of_an_unordered_source_resumes_where_it_began(
+        tmp_path: Path) -> None:
+    """No cursor yet (held for the whole first window): a restart later reads again from the
+    first window's own start, not from a new ``now - backfill`` that would skip its oldest."""
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(days=1), by_id=True)
+    oldest = T0 + timedelta(minutes=5)
+    conn.add("thing", "z-oldest", oldest)  # last in id order
+    for i in range(5):
+        conn.add("thing", f"a{i}", T0 + timedelta(hours=20 + i))
+    h = Harness(tmp_path, conn, sources=[UNORDERED], backfill=timedelta(days=1))
+    real_commit = h.store.commit  # type: ignore[union-attr]
+    calls = {"n": 0}
+
+    def dying_commit(*args: Any, **kwargs: Any) -> None:
+        if calls["n"] == 1:
+            raise Crash
+        calls["n"] += 1
+        real_commit(*args, **kwargs)
+
+    h.store.commit = dying_commit  # type: ignore[method-assign,union-attr]
+    with pytest.raises(Crash):
+        h.cycle()
+    h.restart()
+    conn.now_value += timedelta(hours=2)  # now - backfill is past the oldest record
+    h.cycle()
+    got = delivered(h.sink_path)
+    assert got[("z-oldest", key_of(oldest))] == 1 and set(got.values()) == {1}
+    assert len(got) == 6
+    (status,) = h.store.sources()  # type: ignore[union-attr]
+    assert status.backfill_start == key_of(T0)
+
+
+def test_a_failed_commit_cuts_the_sink_back_before_the_next_source(tmp_path: Path) -> None:
+    """The sink fsynced a page, then its commit failed: the page must be cut off at once, or
+    the next source's commit records those bytes as committed and the page, fetched again
+    next cycle, is in the sink twice."""
+    import sqlite3
+
+    other = Source("other", "ts", overlap=timedelta(minutes=10), lag=timedelta(minutes=1))
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=1))
+    for i in range(3):
+        conn.add("thing", f"t{i}", T0 + timedelta(minutes=i))
+        conn.add("other", f"o{i}", T0 + timedelta(minutes=i))
+    h = Harness(tmp_path, conn, sources=[SRC, other])
+    store = h.store
+    assert store is not None
+    real_commit = store.commit
+    failed = {"done": False}
+
+    def failing_commit(connection: str, source: str, step: Any, **kwargs: Any) -> None:
+        if source == "thing" and step.fresh and not failed["done"]:
+            failed["done"] = True
+            raise sqlite3.OperationalError("database is locked")
+        real_commit(connection, source, step, **kwargs)
+
+    store.commit = failing_commit  # type: ignore[method-assign]
+    report = h.cycle()
+    assert [r.error is None for r in report.runs] == [False, True]
+    assert store.sinks()[str(h.sink_path.resolve())] == h.sink_path.stat().st_size
+    assert not h.cycle().failed
+    got = delivered(h.sink_path)
+    assert len(got) == 6 and set(got.values()) == {1}, got
+
+
 def test_sink_new_to_the_state_keeps_its_content(tmp_path: Path) -> None:
     (tmp_path / "events.ndjson").write_text('{"older": true}\n')
     conn = FakeConnection(now_value=T0 + timedelta(hours=1))
@@ -347,14 +463,15 @@ operations = st.lists(st.one_of(
 ), max_size=25)
 
 
+@pytest.mark.parametrize("ordered", [True, False])
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_any_schedule_delivers_each_event_exactly_once(tmp_path_factory: Any,
+def test_any_schedule_delivers_each_event_exactly_once(tmp_path_factory: Any, ordered: bool,
                                                        ops: list[tuple[Any, ...]]) -> None:
     tmp = tmp_path_factory.mktemp("prop")
-    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(minutes=10))
-    h = Harness(tmp, conn)
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(minutes=10), by_id=not ordered)
+    h = Harness(tmp, conn, sources=[SRC if ordered else UNORDERED])
     expected: set[tuple[str, str]] = set()
     for n, (op, a, b) in enumerate(ops):
         if op == "add":
@@ -396,6 +513,17 @@ def test_first_backfill_is_cut_to_the_retention() -> None:
     kept = Source("thing", "ts", overlap=timedelta(minutes=10), max_backfill=timedelta(days=30))
     window = plan_window(Checkpoint(), T0, kept, timedelta(days=45))
     assert window.start == key_of(T0 - timedelta(days=30))
+
+
+def test_an_interrupted_first_window_resumes_from_its_start_within_the_retention() -> None:
+    kept = Source("thing", "ts", overlap=timedelta(minutes=10), max_backfill=timedelta(days=30))
+    began = key_of(T0 - timedelta(days=1))
+    window = plan_window(Checkpoint(), T0 + timedelta(hours=2), kept, timedelta(days=1),
+                         started=began)
+    assert window.first and window.start == began
+    late = plan_window(Checkpoint(), T0 + timedelta(days=40), kept, timedelta(days=1),
+                       started=began)
+    assert late.start == key_of(T0 + timedelta(days=10))  # what the service still keeps
 
 
 def test_long_windows_are_read_in_chunks_each_checkpointed(tmp_path: Path) -> None:
