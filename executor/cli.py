@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import yaml
 
 from executor.connection import read_connection_file
-from executor.errors import IntegrationError, ManifestError, UsageError
+from executor.errors import IntegrationError, ManifestError, UsageError, one_line
 from executor.redaction import RedactingFilter, Redactor
 from executor.result import EXIT_INVALID_INPUT, EXIT_SUCCESSFUL, ErrorEntry, Result, Status
 
@@ -101,7 +101,8 @@ def print_json(data: Any) -> None:
 
 def usage_failure(verb: str, error: IntegrationError) -> int:
     result = Result(command=verb, status=Status.FAILED, return_data=Status.FAILED.value,
-                    errors=[ErrorEntry(f"{verb} failed.", error.status_code, error.message)],
+                    errors=[ErrorEntry(f"{verb} failed.", error.status_code,
+                                       one_line(error.message))],
                     exit_code=EXIT_INVALID_INPUT)
     print_json(result.to_dict())
     return EXIT_INVALID_INPUT

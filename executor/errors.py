@@ -10,6 +10,12 @@
 from __future__ import annotations
 
 
+def one_line(text: str, limit: int = 2000) -> str:
+    """Whitespace and control characters folded to single spaces; long text cut with '…'."""
+    folded = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return folded if len(folded) <= limit else folded[:limit - 1] + "…"
+
+
 class IntegrationError(Exception):
     """Base of every error the executor turns into a result."""
 
@@ -26,9 +32,9 @@ class InvalidInput(IntegrationError):
     status_code = 400
 
     def __init__(self, name: str, problem: str) -> None:
-        self.name = name
-        self.problem = problem
-        super().__init__(f"Invalid input '{name}': {problem}")
+        self.name = one_line(str(name), limit=80)
+        self.problem = one_line(problem)
+        super().__init__(f"Invalid input '{self.name}': {self.problem}")
 
 
 class UsageError(IntegrationError):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from executor.connection import resolve_connection, secret_values
-from executor.errors import IntegrationError, InvalidInput, UsageError
+from executor.errors import IntegrationError, InvalidInput, UsageError, one_line
 from executor.inputs import InputValidator
 from executor.manifest import load_manifest
 from executor.mapping.errors import MappingError
@@ -166,7 +166,8 @@ class Plugin:
             status, code = Status.PARTIALLY_SUCCESSFUL, EXIT_PARTIAL
         else:
             status, code = Status.SUCCESSFUL, EXIT_SUCCESSFUL
-        errors = [ErrorEntry(e.failure_indicator, e.status_code, redactor.text(e.message))
+        errors = [ErrorEntry(e.failure_indicator, e.status_code,
+                             one_line(redactor.text(e.message)))
                   for e in output.errors]
         return Result(command=command.display_name, status=status,
                       return_data=redactor.data(output.return_data),
@@ -180,7 +181,7 @@ class Plugin:
     def _failed(self, name: str, indicator: str, exc: IntegrationError,
                 redactor: Redactor) -> Result:
         invalid = isinstance(exc, InvalidInput | UsageError)
-        message = redactor.text(exc.message) or type(exc).__name__
+        message = one_line(redactor.text(exc.message)) or type(exc).__name__
         return Result(command=name, status=Status.FAILED,
                       return_data=Status.FAILED.value,
                       errors=[ErrorEntry(indicator, exc.status_code, message)],
