@@ -169,3 +169,35 @@ def test_a_token_revoked_mid_paging_is_replaced_once(
     calls = graph_calls(control, "/identityProtection/riskDetections")
     assert [c["status"] for c in calls] == [200, 401, 200]
     assert len(token_requests(control)) == 2
+
+
+class AgingClock(SteppedClock):
+    """The first wait lasts 500 s on both clocks: longer than the token has left to live."""
+
+    aged = False
+
+    def sleep(self, seconds: float) -> None:
+        if not self.aged:
+            self.aged = True
+            seconds += 500
+        super().sleep(seconds)
+
+
+def test_a_token_that_expires_mid_paging_is_renewed(connector: Any,
+                                                     busy_tenant: tuple[Any, EmulatorControl]
+                                                     ) -> None:
+    emu, control = busy_tenant
+    truth = {d["id"] for d in control.records("riskDetections")}
+    control.post("tokens", {"lifetime_seconds": 400})
+    control.clear_requests()
+    try:
+        result = connector.run("List Risk Detections", {}, emu.connection(),
+                               options=AgingClock(control).options())
+    finally:
+        control.post("tokens", {"lifetime_seconds": 3600})
+    ids = _ids(result)
+    assert len(ids) == len(set(ids)) and set(ids) == truth
+    assert len(token_requests(control)) == 2  # the first token, and one renewal
+    calls = graph_calls(control, "/identityProtection/riskDetections")
+    assert [c["status"] for c in calls].count(401) <= 1
+    assert calls[-1]["status"] == 200
