@@ -19,6 +19,15 @@ _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
 
+def parse_bool(value: object) -> bool | None:
+    """``True``/``False`` for a boolean or its usual spellings (``yes``, ``off``, ``1``...);
+    None when the value is none of them."""
+    if isinstance(value, bool):
+        return value
+    folded = str(value).strip().casefold()
+    return folded in _TRUE if folded in _TRUE | _FALSE else None
+
+
 def read_connection_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -48,10 +57,10 @@ def _expand(param: ConnectionParameter, value: Any, environ: Mapping[str, str]) 
 
 def _coerce(param: ConnectionParameter, value: Any) -> Any:
     if param.type == "boolean" and isinstance(value, str):
-        folded = value.strip().casefold()
-        if folded in _TRUE | _FALSE:
-            return folded in _TRUE
-        raise InvalidInput(param.display_name, f"'{value}' is not true or false")
+        parsed = parse_bool(value)
+        if parsed is None:
+            raise InvalidInput(param.display_name, f"'{value}' is not true or false")
+        return parsed
     if param.type in ("number", "integer") and isinstance(value, str):
         try:
             return float(value) if param.type == "number" else int(value)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from executor.connection import parse_bool
 from executor.errors import InvalidInput
 
 DEFAULT_SERVER_URL = "https://graph.microsoft.com"
@@ -50,8 +51,6 @@ _TENANT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?")
 _TOKEN_PATH = re.compile(r"/([^/]+)/oauth2/v2\.0/token/?")
 _MULTI_TENANT = {"common", "organizations", "consumers"}
 _HEX_THUMBPRINT = re.compile(r"[0-9A-Fa-f]{40}")
-_TRUE = {"true", "yes", "1", "on"}
-_FALSE = {"false", "no", "0", "off"}
 
 
 @dataclass(frozen=True)
@@ -198,12 +197,10 @@ class _Reader:
         value = self.get(key)
         if value is None:
             return default
-        if isinstance(value, bool):
-            return value
-        folded = str(value).strip().casefold()
-        if folded in _TRUE | _FALSE:
-            return folded in _TRUE
-        raise InvalidInput(name, f"'{value}' is not true or false")
+        parsed = parse_bool(value)
+        if parsed is None:
+            raise InvalidInput(name, f"'{value}' is not true or false")
+        return parsed
 
 
 def _https_parts(url: str, name: str) -> SplitResult:

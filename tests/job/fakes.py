@@ -17,6 +17,22 @@ class Crash(BaseException):
     """Stands for the process dying: not an Exception, so nothing in the job catches it."""
 
 
+def crash_on_commit(store: Any, at: int) -> None:
+    """Make ``store.commit`` die (raise :class:`Crash`) on its ``at``-th call, counting from 0:
+    the page is then in the sink, fsynced, but not checkpointed."""
+    real = store.commit
+    calls = 0
+
+    def dying(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        if calls == at:
+            raise Crash
+        calls += 1
+        real(*args, **kwargs)
+
+    store.commit = dying
+
+
 @dataclass
 class FakeConnection:
     id: str = "tenant-a/app"

@@ -16,7 +16,7 @@ import pytest
 from executor.job.instants import instant_key, key_of, moment_of
 from tests.control import EmulatorControl
 from tests.job.emu import GraphJob, emulator_now, post_records, sink_keys
-from tests.job.fakes import Crash
+from tests.job.fakes import Crash, crash_on_commit
 
 
 @pytest.fixture
@@ -53,16 +53,7 @@ def test_crash_between_sink_and_checkpoint_then_restart(tenant: Any, tmp_path: P
                                                         crash_at: int) -> None:
     emu, control = tenant
     job = GraphJob(emu, control, tmp_path, tenants=(0,), page_size=50)
-    real = job.store.commit
-    calls = {"n": 0}
-
-    def dying(*args: Any, **kwargs: Any) -> None:
-        if calls["n"] == crash_at:
-            raise Crash
-        calls["n"] += 1
-        real(*args, **kwargs)
-
-    job.store.commit = dying  # type: ignore[method-assign]
+    crash_on_commit(job.store, crash_at)
     with pytest.raises(Crash):
         job.cycle()
     job.restart()
@@ -180,16 +171,7 @@ def test_unordered_risk_pages_crash_mid_window_exactly_once(tenant: Any, tmp_pat
         {"id": f"00000000-0000-4000-8000-{n:012d}",
          "riskLastUpdatedDateTime": iso(now - timedelta(hours=6 - h))}
         for n, h in enumerate(hours)], tenant=tid)
-    real = job.store.commit
-    calls = {"n": 0}
-
-    def dying(*args: Any, **kwargs: Any) -> None:
-        if calls["n"] == crash_at:
-            raise Crash
-        calls["n"] += 1
-        real(*args, **kwargs)
-
-    job.store.commit = dying  # type: ignore[method-assign]
+    crash_on_commit(job.store, crash_at)
     with pytest.raises(Crash):
         job.cycle()
     job.restart()

@@ -33,7 +33,7 @@ from executor.job import (
 )
 from executor.job.instants import instant_key, key_of, moment_of, shift
 from executor.job.progress import Progress
-from tests.job.fakes import T0, Crash, FakeConnection
+from tests.job.fakes import T0, Crash, FakeConnection, crash_on_commit
 
 SRC = Source("thing", "ts", overlap=timedelta(minutes=10), lag=timedelta(minutes=1))
 
@@ -214,30 +214,21 @@ def test_failed_page_keeps_the_checkpoint_and_the_next_run_resumes(tmp_path: Pat
     assert h.store.sources()[0].last_error is None  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("crash_on_commit", [0, 1, 2, 4])
-def test_crash_between_sink_write_and_checkpoint(tmp_path: Path, crash_on_commit: int) -> None:
+@pytest.mark.parametrize("crash_at", [0, 1, 2, 4])
+def test_crash_between_sink_write_and_checkpoint(tmp_path: Path, crash_at: int) -> None:
     conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=1))
     for i in range(7):
         conn.add("thing", f"r{i}", T0 + timedelta(minutes=i // 2))  # ties across pages
     h = Harness(tmp_path, conn)
     store = h.store
     assert store is not None
-    real_commit = store.commit
-    calls = {"n": 0}
-
-    def dying_commit(*args: Any, **kwargs: Any) -> None:
-        if calls["n"] == crash_on_commit:
-            raise Crash  # the page is in the sink (fsynced) but not checkpointed
-        calls["n"] += 1
-        real_commit(*args, **kwargs)
-
-    store.commit = dying_commit  # type: ignore[method-assign]
+    crash_on_commit(store, crash_at)
     with pytest.raises(Crash):
         h.cycle()
     written = len(sink_lines(h.sink_path))
     h.restart()
     h.job.recover()
-    if crash_on_commit < 4:  # commits 0-3 are pages; 4 is the window's end (no sink write)
+    if crash_at < 4:  # commits 0-3 are pages; 4 is the window's end (no sink write)
         assert len(sink_lines(h.sink_path)) < written  # the uncommitted page was cut back
     h.cycle()
     assert sorted(delivered(h.sink_path).values()) == [1] * 7
@@ -247,9 +238,9 @@ UNORDERED = Source("thing", "ts", overlap=timedelta(minutes=10), lag=timedelta(m
                    ordered=False)
 
 
-@pytest.mark.parametrize("crash_on_commit", [1, 2, 3])
+@pytest.mark.parametrize("crash_at", [1, 2, 3])
 def test_unordered_pages_crash_mid_window_exactly_once(tmp_path: Path,
-                                                       crash_on_commit: int) -> None:
+                                                       crash_at: int) -> None:
     """An API with no order (ids, not times): a crash after some pages of a window neither
     loses the records still to come (the cursor did not move past them) nor repeats the
     ones delivered (their keys were committed page by page)."""
@@ -272,16 +263,7 @@ def test_unordered_pages_crash_mid_window_exactly_once(tmp_path: Path,
         expected.add((f"s{i}", key_of(when)))
     store = h.store
     assert store is not None
-    real_commit = store.commit
-    calls = {"n": 0}
-
-    def dying_commit(*args: Any, **kwargs: Any) -> None:
-        if calls["n"] == crash_on_commit:
-            raise Crash
-        calls["n"] += 1
-        real_commit(*args, **kwargs)
-
-    store.commit = dying_commit  # type: ignore[method-assign]
+    crash_on_commit(store, crash_at)
     with pytest.raises(Crash):
         h.cycle()
     # Pages were committed (their keys), but the cursor waits for the window's end.
@@ -305,16 +287,7 @@ def test_interrupted_first_window_of_an_unordered_source_resumes_where_it_began(
     for i in range(5):
         conn.add("thing", f"a{i}", T0 + timedelta(hours=20 + i))
     h = Harness(tmp_path, conn, sources=[UNORDERED], backfill=timedelta(days=1))
-    real_commit = h.store.commit  # type: ignore[union-attr]
-    calls = {"n": 0}
-
-    def dying_commit(*args: Any, **kwargs: Any) -> None:
-        if calls["n"] == 1:
-            raise Crash
-        calls["n"] += 1
-        real_commit(*args, **kwargs)
-
-    h.store.commit = dying_commit  # type: ignore[method-assign,union-attr]
+    crash_on_commit(h.store, 1)
     with pytest.raises(Crash):
         h.cycle()
     h.restart()
@@ -486,17 +459,7 @@ def test_any_schedule_delivers_each_event_exactly_once(tmp_path_factory: Any, or
             store = h.store
             assert store is not None
             if b is not None:  # the process dies after the sink took page b, before its commit
-                real = store.commit
-                count = {"n": 0}
-
-                def dying(*args: Any, _real: Any = real, _count: Any = count, _at: int = b,
-                          **kwargs: Any) -> None:
-                    if _count["n"] == _at:
-                        raise Crash
-                    _count["n"] += 1
-                    _real(*args, **kwargs)
-
-                store.commit = dying  # type: ignore[method-assign]
+                crash_on_commit(store, b)
             with contextlib.suppress(Crash):
                 h.cycle()
             h.restart()
