@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from emulator import faults, resources, schema, timefmt
+from emulator.behaviour import BehaviourError
 from emulator.messages import Request, Response
 from emulator.render import Renderer
 from emulator.tenant import ControlError, Tenant
@@ -34,6 +35,10 @@ class ControlApi:
                 return self._clock(req, body)
             if parts == ["faults"]:
                 return self._faults(req, body)
+            if parts == ["behaviour"]:
+                return self._behaviour(req, body)
+            if parts == ["apps"] and req.method == "POST":
+                return self._apps(req, body)
             if parts == ["requests"]:
                 return self._requests(req)
             if parts == ["tokens"] and req.method == "POST":
@@ -119,6 +124,39 @@ class ControlApi:
         elif req.method != "GET":
             raise ControlError("use GET or POST", 405)
         return Response.json(200, {**engine.config.to_json(), "rate_limits": engine.rate_limits})
+
+    # -- behaviour ----------------------------------------------------------------------------
+
+    def _behaviour(self, req: Request, body: Any) -> Response:
+        if req.method == "POST":
+            try:
+                self.emu.set_behaviour(self.emu.behaviour.updated(body))
+            except BehaviourError as exc:
+                raise ControlError(str(exc)) from None
+        elif req.method != "GET":
+            raise ControlError("use GET or POST", 405)
+        return Response.json(200, self.emu.behaviour.to_json())
+
+    # -- apps ---------------------------------------------------------------------------------
+
+    def _apps(self, req: Request, body: Any) -> Response:
+        """A new app with the given roles; answers its connection (client id, secret or
+        certificate path and thumbprint), as `Emulator.connection` gives them."""
+        known = {"roles", "secret_expired", "certificate"}
+        if not isinstance(body, dict) or set(body) - known:
+            raise ControlError('expected {"roles": [...], "secret_expired": false, '
+                               '"certificate": false}')
+        roles = body.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+            raise ControlError("'roles' must be a list of application role names")
+        flags = {name: body.get(name, False) for name in ("secret_expired", "certificate")}
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise ControlError(f"'{name}' must be true or false")
+        if flags["secret_expired"] and flags["certificate"]:
+            raise ControlError("a certificate app has no secret to expire")
+        index = self.emu.tenants.index(self._tenant(req))
+        return Response.json(200, self.emu.create_app(index, tuple(roles), **flags))
 
     # -- request log --------------------------------------------------------------------------
 
