@@ -212,13 +212,20 @@ class ControlApi:
                             superset=schema.SCHEMAS[(resource, "beta")])
         if req.method == "POST":
             if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-                raise ControlError('expected {"records": [...], "visible_from": ISO?}')
+                raise ControlError('expected {"records": [...], "visible_from": ISO?, '
+                                   '"verbatim": false}')
             visible_from = None
             if body.get("visible_from") is not None:
                 try:
                     visible_from = timefmt.parse_iso(str(body["visible_from"]))
                 except ValueError as exc:
                     raise ControlError(str(exc)) from None
+            verbatim = body.get("verbatim", False)
+            if not isinstance(verbatim, bool):
+                raise ControlError("'verbatim' must be true or false")
+            if verbatim:
+                tenant.add_verbatim(resource, body["records"], visible_from)
+                return Response.json(200, {"value": body["records"]})
             stored = tenant.add_records(resource, body["records"], visible_from, req.now)
             return Response.json(200, {"value": [_with_visibility(renderer(r), vf)
                                                  for vf, r in stored]})
@@ -230,7 +237,7 @@ class ControlApi:
         else:
             versions = tenant.ground_truth(resource)
         return Response(200, {"Content-Type": "application/json; charset=utf-8"},
-                        stream=_stream(versions, renderer))
+                        stream=_stream(versions, renderer, tenant.verbatim.get(resource, [])))
 
 
 def _with_visibility(record: dict[str, Any], visible_from: int | None) -> dict[str, Any]:
@@ -240,8 +247,10 @@ def _with_visibility(record: dict[str, Any], visible_from: int | None) -> dict[s
 
 
 def _stream(versions: Iterator[tuple[int | None, dict[str, Any]]],
-            renderer: Renderer) -> Iterator[bytes]:
-    """`{"value":[...]}` in chunks, so a million records never sit in memory at once."""
+            renderer: Renderer, verbatim: list[tuple[int | None, Any]]) -> Iterator[bytes]:
+    """`{"value":[...]}` in chunks, so a million records never sit in memory at once.
+
+    Verbatim records come last, exactly as they were given."""
     yield b'{"value":['
     first = True
     chunk: list[dict[str, Any]] = []
@@ -259,4 +268,9 @@ def _stream(versions: Iterator[tuple[int | None, dict[str, Any]]],
             chunk = []
     if chunk:
         yield flush()
+        first = False
+    for _vf, raw in list(verbatim):
+        text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+        yield (text if first else "," + text).encode()
+        first = False
     yield b"]}"

@@ -286,7 +286,7 @@ class GraphApi:
               params: list[tuple[str, str, str]]) -> Response:
         spec = COLLECTIONS[rt.resource]
         resource_schema = schema.SCHEMAS[(rt.resource, version)]
-        values = {name: value for name, _key, value in params}
+        values = values_by_name = {name: value for name, _key, value in params}
         for name in values:
             if name.startswith("$") and name not in ALLOWED_LIST_OPTIONS:
                 raise GraphError(400, "BadRequest",
@@ -386,6 +386,11 @@ class GraphApi:
                 tenant.signins.build(r[INDEX]) if INDEX in r else r)).encode() for r in page]
         else:
             values = [ENCODER.encode(renderer(r)).encode() for r in page]
+        if "$skiptoken" not in values_by_name:
+            # Hostile records (control API "verbatim"): on the first page, exactly as given,
+            # whatever the query says.
+            values += [ENCODER.encode(r).encode()
+                       for r in tenant.verbatim_visible(rt.resource, req.now)]
         body = b"".join((head.encode(), b',"value":[', b",".join(values), b"]}"))
         return Response(200, self._headers(req), body)
 

@@ -95,6 +95,8 @@ class Tenant:
         for det in workloads.detections:
             self.principal_detections.put(det)
         self.added_signins = AddedSignIns()
+        # Hostile records (control API "verbatim"): served exactly as given, by resource.
+        self.verbatim: dict[str, list[tuple[int | None, Any]]] = {}
         self.signin_json = JsonCache(20_000)
         self._next = len(state.detections) + len(state.risky_users) + 1
         self.lock = threading.RLock()
@@ -386,6 +388,15 @@ class Tenant:
                     self.store(resource).put(record, visible_from)
                 stored.append((visible_from, record))
         return stored
+
+    def add_verbatim(self, resource: str, records: list[Any], visible_from: int | None) -> None:
+        """Store records exactly as given: any JSON value, checked against nothing."""
+        with self.lock:
+            self.verbatim.setdefault(resource, []).extend((visible_from, r) for r in records)
+
+    def verbatim_visible(self, resource: str, now: int) -> list[Any]:
+        with self.lock:
+            return [r for vf, r in self.verbatim.get(resource, ()) if vf is None or vf <= now]
 
     def _complete(self, resource: str, partial: dict[str, Any], now: int) -> dict[str, Any]:
         record_id = partial.get("id")
