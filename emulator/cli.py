@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import shutil
 import signal
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="pin the emulator clock's start (ISO 8601)")
     p.add_argument("--frozen", action="store_true", help="the clock does not tick by itself")
     p.add_argument("--token-lifetime", type=int, default=3600, metavar="S")
+    p.add_argument("--behaviour", metavar="JSON", default="{}",
+                   help='behaviour switches, as POST /_emulator/behaviour takes them, e.g. '
+                        '\'{"paging": "keyset", "licence": "P1"}\'')
     p.add_argument("--app", choices=CLI_APPS, default="full",
                    help="the app the connection files name: full (every role), readonly, none "
                         "(no roles), cert (certificate), expired (a secret that has expired)")
@@ -137,7 +141,7 @@ def main(argv: list[str]) -> int:
         emu = Emulator(seed=args.seed, tenants=args.tenants, signins=args.signins,
                        now=args.now, frozen=args.frozen, token_lifetime=args.token_lifetime,
                        host=args.host, port=args.port, faults=body,
-                       rate_limits=args.rate_limits)
+                       rate_limits=args.rate_limits, behaviour=json.loads(args.behaviour))
     except (ValueError, faults.FaultConfigError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2

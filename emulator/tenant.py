@@ -18,6 +18,7 @@ from emulator.paging import Item, Key, SortedView
 from emulator.resources import COLLECTIONS, Action
 from emulator.signins import SignInSource
 from emulator.store import AddedSignIns, VersionedStore
+from emulator.timefmt import TICKS_PER_SECOND
 
 INDEX = "#index"  # marks a light sign-in record: the generated record's index
 
@@ -72,33 +73,23 @@ class Tenant:
         pool = [self.users[(n * 7) % user_count] for n in range(pool_size)]
         self.signins = SignInSource(self.key, self.tenant_id, self.users, pool, end_ticks,
                                     signins)
-        state = risk.build(self.key, self.signins, self.users, end_ticks)
-        self.admin_id = state.admin_id
-        self.detections = VersionedStore()
-        self.risky_users = VersionedStore()
-        self.history = VersionedStore()
-        for det in state.detections:
-            self.detections.put(det)
-        for user in state.risky_users:
-            self.risky_users.put(user)
-        for item in state.history:
-            self.history.put(item)
-        sp_count = min(max(signins // 400, 12), 200)
-        workloads = workload.build(self.key, sp_count, end_ticks, state.admin_id)
-        self.risky_principals = VersionedStore()
-        self.principal_history = VersionedStore()
-        self.principal_detections = VersionedStore()
-        for principal in workloads.principals:
-            self.risky_principals.put(principal)
-        for item in workloads.history:
-            self.principal_history.put(item)
-        for det in workloads.detections:
-            self.principal_detections.put(det)
+        # One store per materialised collection of the resource table, filled by the seeds.
+        self.stores = {name: VersionedStore() for name in COLLECTIONS if name != "signIns"}
+        for name, records in self._seed(signins, end_ticks).items():
+            for record in records:
+                self.stores[name].put(record)
+        self.detections = self.stores["riskDetections"]
+        self.risky_users = self.stores["riskyUsers"]
+        self.history = self.stores["history"]
+        self.risky_principals = self.stores["riskyServicePrincipals"]
+        self.principal_history = self.stores["servicePrincipalHistory"]
+        self.principal_detections = self.stores["servicePrincipalRiskDetections"]
         self.added_signins = AddedSignIns()
         # Hostile records (control API "verbatim"): served exactly as given, by resource.
         self.verbatim: dict[str, list[tuple[int | None, Any]]] = {}
         self.signin_json = JsonCache(20_000)
-        self._next = len(state.detections) + len(state.risky_users) + 1
+        self._next = (len(self.detections.latest_all()) + len(self.risky_users.latest_all())
+                      + 1)
         self.lock = threading.RLock()
 
     def set_whole_seconds(self, whole: bool) -> None:
@@ -115,16 +106,23 @@ class Tenant:
     # -- reading ----------------------------------------------------------------------------
 
     def store(self, resource: str) -> VersionedStore:
-        return {"riskDetections": self.detections, "riskyUsers": self.risky_users,
-                "history": self.history, "riskyServicePrincipals": self.risky_principals,
-                "servicePrincipalHistory": self.principal_history,
-                "servicePrincipalRiskDetections": self.principal_detections}[resource]
+        return self.stores[resource]
+
+    def _seed(self, signins: int, end_ticks: int) -> dict[str, list[dict[str, Any]]]:
+        """The seeded records of every materialised collection (each generator keeps its
+        collections consistent with each other and with the sign-in log)."""
+        state = risk.build(self.key, self.signins, self.users, end_ticks)
+        self.admin_id = state.admin_id
+        sp_count = min(max(signins // 400, 12), 200)
+        workloads = workload.build(self.key, sp_count, end_ticks, state.admin_id)
+        return {"riskDetections": state.detections, "riskyUsers": state.risky_users,
+                "history": state.history, "riskyServicePrincipals": workloads.principals,
+                "servicePrincipalHistory": workloads.history,
+                "servicePrincipalRiskDetections": workloads.detections}
 
     def fingerprint(self, now: int) -> str:
         """Changes whenever any visible record may have (offset paging's fast-path check)."""
-        stores = (self.detections, self.risky_users, self.history, self.risky_principals,
-                  self.principal_history, self.principal_detections)
-        counts = [store.changes(now) for store in stores]
+        counts = [store.changes(now) for store in self.stores.values()]
         counts.append(self.added_signins.changes(now))
         counts.append(int(self.signins.whole_seconds))
         return ".".join(map(str, counts))
@@ -406,7 +404,8 @@ class Tenant:
                 raise ControlError(f"a sign-in with id '{record_id}' already exists", 409)
             n = self._counter()
             base = self.signins.build(self.signins.count + n, beta=True)
-            base["createdDateTime"] = now
+            whole = self.signins.whole_seconds
+            base["createdDateTime"] = now - now % TICKS_PER_SECOND if whole else now
             base["originalRequestId"] = base["id"]
             record = render.merge(base, partial)
             record["id"] = str(record["id"])

@@ -83,7 +83,7 @@ def test_one_connection_file_per_tenant_for_the_chosen_app(tmp_path):
     out = tmp_path / "conns"
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulator", "--tenants", "3", "--signins", "50", "--app",
-         "expired", "--write-connections", str(out)],
+         "expired", "--write-connections", str(out), "--behaviour", '{"licence": "P1"}'],
         cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         _wait_for(out / "tenant-2.yaml", proc)
@@ -97,6 +97,9 @@ def test_one_connection_file_per_tenant_for_the_chosen_app(tmp_path):
                 "client_secret": conn["client_secret"],
                 "scope": "https://graph.microsoft.com/.default"})
             assert answer.status_code == 401 and answer.json()["error_codes"] == [7000222]
+        behaviour = requests.get(f"{conns[0]['server_url']}/_emulator/behaviour",
+                                 verify=conns[0]["ca_bundle"]).json()
+        assert behaviour["licence"] == "P1"
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=30)
@@ -118,3 +121,5 @@ def test_connection_file_for_each_app(tmp_path, app):
         else:
             assert conn["client_secret"] == emu.connection(app=app)["client_secret"]
     assert main(["--app", "superuser"]) == 2
+    assert main(["--behaviour", '{"paging": "sideways"}']) == 2
+    assert main(["--behaviour", "not json"]) == 2

@@ -264,6 +264,32 @@ def test_random_filters_agree_with_reference_on_seeded_signins(seeded):
     check()
 
 
+def test_documented_filters_refuse_or_agree_with_reference(seeded):
+    """The same random filters under the documented default: each is refused with Graph's
+    "Invalid filter clause" or gives exactly the reference's answer."""
+    client, records = seeded
+    outcomes = {"refused": 0, "answered": 0}
+
+    @PROPERTY_SETTINGS
+    @given(expressions(records))
+    def check(expr: Expr) -> None:
+        response = client.get(SIGNINS, **{"$filter": expr.text})
+        if response.status_code == 400:
+            assert response.json()["error"]["message"] == "Invalid filter clause", expr.text
+            outcomes["refused"] += 1
+            return
+        expected = {r["id"] for r in records if expr.evaluate(r)}
+        assert _emulator_ids(client, expr.text) == expected, expr.text
+        outcomes["answered"] += 1
+
+    client.control("POST", "behaviour", {"filters": "documented"})
+    try:
+        check()
+    finally:
+        client.control("POST", "behaviour", {"filters": "lenient"})
+    assert outcomes["refused"] and outcomes["answered"]
+
+
 @st.composite
 def random_signin(draw: Any) -> dict[str, Any]:
     t = ticks(NOW) - draw(st.integers(0, 20 * 86400)) * 10**7 - draw(st.integers(0, 10**7 - 1))
