@@ -23,7 +23,7 @@ def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control
         "Start Time": "11/20/2026 12:00 AM", "End Time": END,
         "User Principal Names": [quoted_user, "nobody@contoso.onmicrosoft.com"],
         "Risk Detail": "None", "Risk State": "none",
-        "Filter": "appDisplayName eq 'Microsoft Teams' or status/errorCode ne 0"},
+        "Filter": "appDisplayName eq 'Microsoft Teams' or status/errorCode eq 50126"},
         emulator.connection())
     assert result["status"] == "Successful", result["errors"]
     (call,) = graph_calls(control, "/auditLogs/signIns")
@@ -33,14 +33,14 @@ def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control
                    f"2026-11-27T00:00:00Z and (userPrincipalName eq '{escaped}' or "
                    "userPrincipalName eq 'nobody@contoso.onmicrosoft.com') and riskDetail eq "
                    "'none' and riskState eq 'none' and (appDisplayName eq 'Microsoft Teams' or "
-                   "status/errorCode ne 0)",
+                   "status/errorCode eq 50126)",
         "$orderby": "createdDateTime desc",
         "$top": "1000",
     }
     expected = [s for s in control.records("signIns")
                 if START <= s["createdDateTime"] <= END and s["userPrincipalName"] == quoted_user
                 and s["riskDetail"] == "none" and s["riskState"] == "none"
-                and (s["appDisplayName"] == "Microsoft Teams" or s["status"]["errorCode"] != 0)]
+                and (s["appDisplayName"] == "Microsoft Teams" or s["status"]["errorCode"] == 50126)]
     events = result["raw_data"]["value"]
     assert {e["id"] for e in events} == {s["id"] for s in expected}
     assert all(e["eventType"] == "signIn" for e in events)

@@ -19,6 +19,7 @@ def test_history_of_a_risky_user_equals_the_ground_truth(connector: Any, emulato
     assert {h["id"] for h in result["raw_data"]["value"]} == expected
     (call,) = graph_calls(control, "/history")
     assert call["path"] == f"/v1.0/identityProtection/riskyUsers/{user_id}/history"
+    assert "$top" not in call["params"]  # Graph documents no $top here: sent only for Top
 
 
 def test_top_and_filter_apply_to_the_history(connector: Any, emulator: Any,
@@ -27,11 +28,11 @@ def test_top_and_filter_apply_to_the_history(connector: Any, emulator: Any,
     user_id = history[0]["userId"]
     control.clear_requests()
     result = connector.run("List History", {"Risky User ID": user_id, "Top": "1",
-                                            "Filter": "riskLevel ne 'hidden'"},
+                                            "Filter": "riskLevel eq 'medium'"},
                            emulator.connection())
     assert len(result["raw_data"]["value"]) <= 1
     (call,) = graph_calls(control, "/history")
-    assert call["params"] == {"$top": "1", "$filter": "riskLevel ne 'hidden'"}
+    assert call["params"] == {"$top": "1", "$filter": "riskLevel eq 'medium'"}
 
 
 def test_unknown_user_fails_with_graphs_status_and_message(connector: Any,
