@@ -36,8 +36,10 @@ READ_ROLES = (
     "Directory.Read.All",
     "IdentityRiskEvent.Read.All",
     "IdentityRiskyUser.Read.All",
+    "IdentityRiskyServicePrincipal.Read.All",
 )
-ALL_ROLES = (*READ_ROLES, "IdentityRiskyUser.ReadWrite.All")
+ALL_ROLES = (*READ_ROLES, "IdentityRiskyUser.ReadWrite.All",
+             "IdentityRiskyServicePrincipal.ReadWrite.All")
 APP_ROLES = {"full": ALL_ROLES, "readonly": READ_ROLES, "none": (), "cert": ALL_ROLES}
 APP_NAMES = {
     "full": "Entra ID Protection integration",

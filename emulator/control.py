@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from emulator import faults, schema, timefmt
+from emulator import faults, resources, schema, timefmt
 from emulator.messages import Request, Response
 from emulator.render import Renderer
 from emulator.tenant import ControlError, Tenant
@@ -14,7 +14,7 @@ from emulator.tenant import ControlError, Tenant
 if TYPE_CHECKING:
     from emulator.app import Emulator
 
-RESOURCE_NAMES = {name.lower(): name for name in schema.RESOURCES}
+RESOURCE_NAMES = resources.NAMES
 STREAM_CHUNK = 500
 
 
@@ -42,7 +42,7 @@ class ControlApi:
                 resource = RESOURCE_NAMES.get(parts[1].lower())
                 if resource is None:
                     return _error(404, f"unknown resource '{parts[1]}'; one of "
-                                       f"{', '.join(schema.RESOURCES)}")
+                                       f"{', '.join(resources.COLLECTIONS)}")
                 return self._records(req, resource, body)
         except ControlError as exc:
             return _error(exc.status, str(exc))

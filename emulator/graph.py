@@ -14,34 +14,15 @@ from emulator.errors import GraphError
 from emulator.messages import ENCODER, Request, Response
 from emulator.paging import SkipTokenCodec, SkipTokenError, collect
 from emulator.render import Renderer
-from emulator.tenant import ACTIONS, INDEX, Tenant
+from emulator.resources import COLLECTIONS, IDENTITY_PROTECTION, TOP_LEVEL, Collection
+from emulator.tenant import INDEX, Tenant
 
 GRAPH_JSON = ("application/json;odata.metadata=minimal;odata.streaming=true;"
               "IEEE754Compatible=false;charset=utf-8")
-RISKY_READ = frozenset({"IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"})
-RISKY_WRITE = frozenset({"IdentityRiskyUser.ReadWrite.All"})
-RISK_EVENTS = frozenset({"IdentityRiskEvent.Read.All", "IdentityRiskEvent.ReadWrite.All"})
-SIGN_IN_ROLES = ("AuditLog.Read.All", "Directory.Read.All")  # both (known issue in the docs)
 NINETY_DAYS = 90 * 86_400 * timefmt.TICKS_PER_SECOND
 DEFAULT_SCAN_BUDGET = 20_000
 
 
-@dataclass(frozen=True)
-class ResourceSpec:
-    default_top: int
-    max_top: int
-    orderable: tuple[str, ...]
-    default_order: tuple[str | None, bool]  # (field or None for id, descending)
-
-
-SPECS = {
-    # Only sign-ins document $orderby (createdDateTime). Graph's identityProtection pages do not
-    # promise an order, so the emulator refuses $orderby there: a client must not rely on it.
-    "signIns": ResourceSpec(1000, 1000, ("createdDateTime",), ("createdDateTime", True)),
-    "riskDetections": ResourceSpec(20, 500, (), (None, False)),
-    "riskyUsers": ResourceSpec(20, 500, (), (None, False)),
-    "history": ResourceSpec(20, 500, (), (None, False)),
-}
 ALLOWED_LIST_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby"})
 KNOWN_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby", "$skip",
                            "$count", "$expand", "$search", "$format", "$apply", "$levels",
@@ -80,8 +61,8 @@ def service_of(path: str) -> str | None:
     if len(parts) < 2:
         return None
     head = parts[1].split("(")[0]
-    if head in ("identityprotection", "riskyusers", "riskdetections"):
-        return "identityProtection"
+    if head == "identityprotection" or head in ("riskyusers", "riskdetections"):
+        return IDENTITY_PROTECTION
     if head == "auditlogs":
         return "auditLogs"
     return None
@@ -101,7 +82,7 @@ def route(version: str, path_after_version: str) -> Route:
         if not rest:
             raise GraphError(405, "BadRequest",
                              "The request target does not support this operation.")
-    elif version == "beta" and low[0] in ("riskyusers", "riskdetections"):
+    elif version == "beta" and low[0] in TOP_LEVEL and TOP_LEVEL[low[0]].beta_root:
         prefix, rest, rest_low = "", segs, low
     elif low[0] == "auditlogs":
         if len(low) >= 2 and low[1] == "signins" and len(low) <= 3:
@@ -112,44 +93,33 @@ def route(version: str, path_after_version: str) -> Route:
     else:
         raise unknown(segs[0])
 
-    head = rest_low[0]
-    if head == "riskdetections" and len(rest) <= 2:
-        record_id = rest[1] if len(rest) == 2 else None
-        ctx = f"{prefix}riskDetections"
-        return Route("riskDetections", "get" if record_id else "list", "identityProtection",
-                     ctx, ctx, record_id=record_id)
-    if head == "riskyusers":
-        ctx = f"{prefix}riskyUsers"
-        if len(rest) == 1:
-            return Route("riskyUsers", "list", "identityProtection", ctx, ctx)
-        action = rest_low[1].removeprefix("microsoft.graph.")
-        if len(rest) == 2 and action in ACTIONS:
-            return Route("riskyUsers", "action", "identityProtection", ctx, ctx, action=action)
-        if len(rest) == 2:
-            return Route("riskyUsers", "get", "identityProtection", ctx, ctx,
-                         record_id=rest[1])
-        if rest_low[2] == "history" and len(rest) in (3, 4):
-            user_id = rest[1]
-            hctx = f"{ctx}('{user_id}')/history"
-            record_id = rest[3] if len(rest) == 4 else None
-            return Route("history", "get" if record_id else "list", "identityProtection",
-                         hctx, f"{ctx}/{user_id}/history", record_id=record_id,
-                         user_id=user_id)
-        raise unknown(rest[2])
-    raise unknown(rest[0])
+    spec = TOP_LEVEL.get(rest_low[0])
+    if spec is None:
+        raise unknown(rest[0])
+    ctx = f"{prefix}{spec.segment}"
+    if len(rest) == 1:
+        return Route(spec.name, "list", IDENTITY_PROTECTION, ctx, ctx)
+    action = rest_low[1].removeprefix("microsoft.graph.")
+    if len(rest) == 2 and action in spec.actions:
+        return Route(spec.name, "action", IDENTITY_PROTECTION, ctx, ctx, action=action)
+    if len(rest) == 2:
+        return Route(spec.name, "get", IDENTITY_PROTECTION, ctx, ctx, record_id=rest[1])
+    child = COLLECTIONS[spec.child] if spec.child else None
+    if child is not None and rest_low[2] == child.segment.lower() and len(rest) in (3, 4):
+        parent_id = rest[1]
+        hctx = f"{ctx}('{parent_id}')/{child.segment}"
+        record_id = rest[3] if len(rest) == 4 else None
+        return Route(child.name, "get" if record_id else "list", IDENTITY_PROTECTION, hctx,
+                     f"{ctx}/{parent_id}/{child.segment}", record_id=record_id,
+                     user_id=parent_id)
+    raise unknown(rest[2])
 
 
 def check_roles(rt: Route, principal: Principal) -> None:
-    roles = principal.roles
-    if rt.resource == "signIns":
-        allowed = all(r in roles for r in SIGN_IN_ROLES)
-    elif rt.resource == "riskDetections":
-        allowed = bool(roles & RISK_EVENTS)
-    elif rt.kind == "action":
-        allowed = bool(roles & RISKY_WRITE)
-    else:
-        allowed = bool(roles & RISKY_READ)
-    if not allowed:
+    """403 unless the token carries one of the collection's roles (write roles for actions)."""
+    spec: Collection = COLLECTIONS[rt.resource]
+    needed = spec.write_roles if rt.kind == "action" else spec.read_roles
+    if not principal.roles & needed:
         raise GraphError(403, "Authorization_RequestDenied",
                          "Insufficient privileges to complete the operation.")
 
@@ -231,8 +201,8 @@ class GraphApi:
             elif name.startswith("$"):
                 raise GraphError(400, "BadRequest", f"Query option '{name}' is not allowed on "
                                  "a single entity.")
-        if rt.resource == "history" and tenant.risky_users.visible(rt.user_id or "",
-                                                                   req.now) is None:
+        parent = COLLECTIONS[rt.resource].parent
+        if parent and tenant.store(parent).visible(rt.user_id or "", req.now) is None:
             raise self._not_found()
         record = tenant.get(rt.resource, rt.record_id or "", req.now, version == "beta",
                             user_id=rt.user_id)
@@ -258,7 +228,7 @@ class GraphApi:
 
     def _list(self, req: Request, version: str, rt: Route, tenant: Tenant,
               params: list[tuple[str, str, str]]) -> Response:
-        spec = SPECS[rt.resource]
+        spec = COLLECTIONS[rt.resource]
         resource_schema = schema.SCHEMAS[(rt.resource, version)]
         values = {name: value for name, _key, value in params}
         for name in values:
@@ -267,8 +237,8 @@ class GraphApi:
                                  f"Query option '{name}' is not allowed. To allow it, set the "
                                  "'AllowedQueryOptions' property on EnableQueryAttribute or "
                                  "QueryValidationSettings.")
-        if rt.resource == "history" and tenant.risky_users.visible(rt.user_id or "",
-                                                                   req.now) is None:
+        parent = COLLECTIONS[rt.resource].parent
+        if parent and tenant.store(parent).visible(rt.user_id or "", req.now) is None:
             raise self._not_found()
         top = spec.default_top
         if "$top" in values:
@@ -367,25 +337,27 @@ class GraphApi:
             raise GraphError(400, "BadRequest",
                              "Unable to read JSON request payload. Please ensure Content-Type "
                              "header is set and payload is of valid JSON format.")
-        extra = [k for k in payload if k.lower() != "userids"]
+        param = COLLECTIONS[rt.resource].actions[rt.action or ""].id_param
+        extra = [k for k in payload if k.lower() != param.lower()]
         if extra:
             raise GraphError(400, "BadRequest",
                              f"The parameter '{extra[0]}' in the request payload is not a valid "
                              f"parameter for the operation '{rt.action}'.")
-        user_ids = next((v for k, v in payload.items() if k.lower() == "userids"), None)
-        if user_ids is None:
+        ids = next((v for k, v in payload.items() if k.lower() == param.lower()), None)
+        if ids is None:
             raise GraphError(400, "BadRequest",
-                             f"The parameter 'userIds' is required for the operation "
+                             f"The parameter '{param}' is required for the operation "
                              f"'{rt.action}'.")
-        if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
+        if not isinstance(ids, list) or not all(isinstance(u, str) for u in ids):
             raise GraphError(400, "BadRequest",
                              "Cannot convert the literal to the expected type "
-                             "'Collection(Edm.String)' for parameter 'userIds'.")
-        if not user_ids:
-            raise GraphError(400, "BadRequest", "The parameter 'userIds' must not be empty.")
-        if len(user_ids) > 60:
+                             f"'Collection(Edm.String)' for parameter '{param}'.")
+        if not ids:
+            raise GraphError(400, "BadRequest", f"The parameter '{param}' must not be empty.")
+        if len(ids) > 60:
+            noun = "users" if param == "userIds" else "service principals"
             raise GraphError(400, "BadRequest",
-                             f"The maximum count of users in one call is 60; {len(user_ids)} "
+                             f"The maximum count of {noun} in one call is 60; {len(ids)} "
                              "were given.")
-        tenant.act(rt.action or "", user_ids, principal.service_principal_id, req.now)
+        tenant.act(rt.resource, rt.action or "", ids, principal.service_principal_id, req.now)
         return Response(204, {})

@@ -10,21 +10,17 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from emulator import directory, render, risk, schema, seeds
+from emulator import directory, render, risk, schema, seeds, workload
 from emulator.auth import TenantAuth
 from emulator.errors import GraphError
 from emulator.odata import Filter
 from emulator.paging import Item, Key, SortedView
+from emulator.resources import COLLECTIONS, Action
 from emulator.signins import SignInSource
 from emulator.store import AddedSignIns, VersionedStore
 
 INDEX = "#index"  # marks a light sign-in record: the generated record's index
 
-ACTIONS = {
-    "confirmcompromised": ("confirmedCompromised", "adminConfirmedUserCompromised", "high"),
-    "dismiss": ("dismissed", "adminDismissedAllRiskForUser", "none"),
-    "confirmsafe": ("confirmedSafe", "adminConfirmedAccountSafe", "none"),
-}
 
 
 class ControlError(ValueError):
@@ -83,6 +79,17 @@ class Tenant:
             self.risky_users.put(user)
         for item in state.history:
             self.history.put(item)
+        sp_count = min(max(signins // 400, 12), 200)
+        workloads = workload.build(self.key, sp_count, end_ticks, state.admin_id)
+        self.risky_principals = VersionedStore()
+        self.principal_history = VersionedStore()
+        self.principal_detections = VersionedStore()
+        for principal in workloads.principals:
+            self.risky_principals.put(principal)
+        for item in workloads.history:
+            self.principal_history.put(item)
+        for det in workloads.detections:
+            self.principal_detections.put(det)
         self.added_signins = AddedSignIns()
         self.signin_json = JsonCache(20_000)
         self._next = len(state.detections) + len(state.risky_users) + 1
@@ -97,7 +104,21 @@ class Tenant:
 
     def store(self, resource: str) -> VersionedStore:
         return {"riskDetections": self.detections, "riskyUsers": self.risky_users,
-                "history": self.history}[resource]
+                "history": self.history, "riskyServicePrincipals": self.risky_principals,
+                "servicePrincipalHistory": self.principal_history,
+                "servicePrincipalRiskDetections": self.principal_detections}[resource]
+
+    def children(self, resource: str, parent_id: str, now: int) -> list[dict[str, Any]]:
+        """Visible items of a child collection (history) of one visible parent."""
+        if resource == "history":
+            return self.history_of(parent_id, now)
+        spec = COLLECTIONS[resource]
+        assert spec.parent is not None and spec.parent_key is not None
+        if self.store(spec.parent).visible(parent_id, now) is None:
+            return []
+        wanted = parent_id.lower()
+        return [h for h in self.store(resource).visible_all(now)
+                if str(h.get(spec.parent_key, "")).lower() == wanted]
 
     def history_of(self, user_id: str, now: int) -> list[dict[str, Any]]:
         """Visible history of one risky user, led by Graph's current-state item (id = user id)."""
@@ -157,8 +178,8 @@ class Tenant:
             if added and (added[0] is None or added[0] <= now):
                 return added[1]
             return None
-        if resource == "history":
-            for item in self.history_of(user_id or "", now):
+        if COLLECTIONS[resource].parent is not None:
+            for item in self.children(resource, user_id or "", now):
                 if item["id"].lower() == record_id.lower():
                     return item
             return None
@@ -174,8 +195,8 @@ class Tenant:
         """
         if resource == "signIns":
             return self._iterate_signins(beta, descending, after, flt, now, light)
-        if resource == "history":
-            records = self.history_of(user_id or "", now)
+        if COLLECTIONS[resource].parent is not None:
+            records = self.children(resource, user_id or "", now)
         else:
             records = self.store(resource).visible_all(now)
         if flt is not None and flt.id_equals is not None:
@@ -242,9 +263,14 @@ class Tenant:
 
     # -- actions ----------------------------------------------------------------------------
 
-    def act(self, action: str, user_ids: list[str], actor: str, now: int) -> None:
-        """confirmCompromised / dismiss / confirmSafe; all-or-nothing like a single batch."""
-        state, detail, level = ACTIONS[action]
+    def act(self, resource: str, action: str, ids: list[str], actor: str, now: int) -> None:
+        """A bound action on riskyUsers or riskyServicePrincipals; all-or-nothing like a batch."""
+        spec = COLLECTIONS[resource].actions[action]
+        if resource == "riskyServicePrincipals":
+            self._act_principals(action, spec, ids, actor, now)
+            return
+        user_ids = ids
+        state, detail, level = spec.risk_state, spec.risk_detail, spec.risk_level
         with self.lock:
             unique: list[str] = []
             for user_id in user_ids:
@@ -252,7 +278,7 @@ class Tenant:
                     unique.append(user_id)
             users = [self.risky_users.visible(u, now) for u in unique]
             if any(u is None for u in users):
-                raise GraphError(404, "itemNotFound", "User IDs Not Found.")
+                raise GraphError(404, "itemNotFound", spec.not_found)
             taken: set[str] = set()
             for user in users:
                 assert user is not None
@@ -280,6 +306,46 @@ class Tenant:
         events = ["adminConfirmedUserCompromised"] if action == "confirmcompromised" else []
         self.history.put(risk.history_item(updated, item_id, now, state, level, detail, events,
                                            detail, actor))
+
+    def _act_principals(self, action: str, spec: Action, ids: list[str], actor: str,
+                        now: int) -> None:
+        with self.lock:
+            unique = list({i.lower(): i for i in ids}.values())
+            found = [self.risky_principals.visible(i, now) for i in unique]
+            if any(p is None for p in found):
+                raise GraphError(404, "itemNotFound", spec.not_found)
+            taken: set[str] = set()
+            for principal in found:
+                assert principal is not None
+
+                def change(record: dict[str, Any]) -> dict[str, Any]:
+                    record.update(riskState=spec.risk_state, riskDetail=spec.risk_detail,
+                                  riskLevel=spec.risk_level, riskLastUpdatedDateTime=now,
+                                  isProcessing=False)
+                    return record
+
+                updated = self.risky_principals.update_visible(principal["id"], now, change)
+                key = updated["id"].lower()
+                if action == "confirmcompromised":
+                    det = workload.detection(self.key, 1_000_000 + self._counter(), updated,
+                                             "adminConfirmedServicePrincipalCompromised", now,
+                                             "high")
+                    det.update(riskState=spec.risk_state, riskDetail=spec.risk_detail)
+                    self.principal_detections.put(det)
+                else:
+                    for det in self.principal_detections.visible_all(now):
+                        if (str(det.get("servicePrincipalId", "")).lower() == key
+                                and det.get("riskState") == "atRisk"):
+                            self.principal_detections.update_visible(det["id"], now, lambda d: {
+                                **d, "riskState": spec.risk_state,
+                                "riskDetail": spec.risk_detail, "lastUpdatedDateTime": now})
+                existing = {h["id"] for h in self.children("servicePrincipalHistory",
+                                                           updated["id"], now)}
+                events = (["adminConfirmedServicePrincipalCompromised"]
+                          if action == "confirmcompromised" else [])
+                self.principal_history.put(workload.history_item(
+                    updated, risk.history_id(updated["id"], now, taken | existing), now, events,
+                    actor))
 
     # -- control API ------------------------------------------------------------------------
 
@@ -321,6 +387,9 @@ class Tenant:
         existing = self.store(resource).latest(record_id) if record_id else None
         if existing is not None:
             return render.merge(existing[1], partial)
+        if resource in ("riskyServicePrincipals", "servicePrincipalRiskDetections",
+                        "servicePrincipalHistory"):
+            return render.merge(self._workload_base(resource, partial, now), partial)
         user = self._user_for(partial)
         n = self._counter()
         if resource == "riskyUsers":
@@ -346,6 +415,28 @@ class Tenant:
                 owner.get("riskState", "atRisk"), owner.get("riskLevel", "medium"),
                 owner.get("riskDetail", "none"), [], None, None)
         return render.merge(base, partial)
+
+    def _workload_base(self, resource: str, partial: dict[str, Any], now: int
+                       ) -> dict[str, Any]:
+        """Generated defaults for a new service-principal record (control API)."""
+        n = self._counter()
+        owner_id = str(partial.get("servicePrincipalId") or "")
+        if resource == "riskyServicePrincipals":
+            return workload.principal_base(seeds.guid_for(self.key, n, 620),
+                                           seeds.guid_for(self.key, n, 621),
+                                           f"Added App {n}", now)
+        holder = self.risky_principals.latest(owner_id) if owner_id else None
+        if resource == "servicePrincipalHistory":
+            if holder is None:
+                raise ControlError("a service principal history item needs the "
+                                   "'servicePrincipalId' of a risky service principal")
+            return workload.history_item(holder[1], risk.history_id(owner_id, now, set()), now,
+                                         [], None)
+        principal = holder[1] if holder else workload.principal_base(
+            owner_id or seeds.guid_for(self.key, n, 620), seeds.guid_for(self.key, n, 621),
+            f"Added App {n}", now)
+        return workload.detection(self.key, 1_000_000 + n, principal, "suspiciousSignins",
+                                  now, "medium", "realtime")
 
     def _user_for(self, partial: dict[str, Any]) -> dict[str, Any]:
         """Directory fields for a new record: the user named by userId/id, else a directory

@@ -40,7 +40,8 @@ def test_msal_secret_flow_gets_graph_token(client):
     assert claims["appid"] == conn["client_id"]
     assert set(claims["roles"]) == {
         "AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All",
-        "IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"}
+        "IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All",
+        "IdentityRiskyServicePrincipal.Read.All", "IdentityRiskyServicePrincipal.ReadWrite.All"}
     assert claims["exp"] - claims["iat"] == 3600
     assert client.get("/v1.0/identityProtection/riskyUsers",
                       token=result["access_token"]).status_code == 200
