@@ -164,7 +164,8 @@ def test_breaking_a_file_fails_validate_naming_file_and_path(
 
 def test_a_command_without_a_handler_fails_at_load(plugin_copy: Path) -> None:
     _edit_yaml(plugin_copy / "integration.yaml", lambda m: m["commands"].append(
-        {**m["commands"][8], "id": "list-risky-agents", "display_name": "List Risky Agents"}))
+        {**_command(m, "test-connection"), "id": "list-risky-agents",
+         "display_name": "List Risky Agents"}))
     run = run_cli(plugin_copy, "commands")
     assert run.returncode != 0
     assert "'list-risky-agents' has no registered handler" in run.stderr
