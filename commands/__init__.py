@@ -1,5 +1,7 @@
-"""Microsoft Entra ID Protection commands: one handler module per command, on one Graph client.
+"""Microsoft Entra ID Protection commands on one Graph client.
 
+List commands are manifest entries on the generic ``list`` handler and the bulk actions on the
+generic ``action`` handler; only Fetch Event and Test Connection have handlers of their own.
 Importing this package fills :data:`registry`, which the executor checks against the manifest.
 """
 
@@ -8,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from commands.csdl import check_catalogue
 from commands.mapping_documents import mapping_documents
 from commands.odata import check_filter
-from commands.resources import EVENT_TYPE_RESOURCES
+from executor.model import ResourceSpec
 from executor.registry import Registry
 
 registry = Registry()
 registry.coverage_documents = mapping_documents
+registry.catalogue_check = check_catalogue
 
 
 @registry.check("odata-filter")
-def _check_filter(value: str, inputs: Mapping[str, Any], args: Mapping[str, str]) -> None:
-    resource = args.get("resource") or EVENT_TYPE_RESOURCES[inputs[args["resource_by"]]]
+def _check_filter(value: str, inputs: Mapping[str, Any], resource: ResourceSpec | None) -> None:
+    if resource is None:
+        raise ValueError("cannot be checked: the command reads no resource")
     check_filter(value, resource)
 
 
@@ -36,26 +41,10 @@ def _make_client(context: Any) -> Any:
 
 
 from commands import (  # noqa: E402 - handlers register themselves on import
-    confirm_compromised,
-    confirm_safe,
-    dismiss_risky_user,
+    actions,
     fetch_event,
-    list_history,
-    list_risk_detections,
-    list_risky_users,
-    list_sign_in,
+    listing,
     test_connection,
 )
 
-__all__ = [
-    "confirm_compromised",
-    "confirm_safe",
-    "dismiss_risky_user",
-    "fetch_event",
-    "list_history",
-    "list_risk_detections",
-    "list_risky_users",
-    "list_sign_in",
-    "registry",
-    "test_connection",
-]
+__all__ = ["actions", "fetch_event", "listing", "registry", "test_connection"]

@@ -5,41 +5,94 @@ DateTimeOffset literals, the user's own Filter (already parsed, so balanced) in 
 Risk detections are windowed on lastUpdatedDateTime and risky users on riskLastUpdatedDateTime,
 the fields that move when a record changes, so that late offline detections are not missed.
 
-Only sign-ins document ``$orderby`` (createdDateTime; newest first is even their default). For
-risk detections and risky users Graph promises no order, so the whole window is read and sorted
-here before the most recent N are kept.
+Where, per event type, to read, on which cursor field, and whether Graph orders it all come from
+the manifest's resource catalogue (Fetch Event's ``resource_by``). Only sign-ins document
+``$orderby`` (createdDateTime; newest first is even their default). For the others Graph promises
+no order, so the whole window is read and sorted here before the most recent N are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from commands import registry
-from commands.listing import collect, require_identity_protection
+from commands.listing import collect, require_available
 from commands.odata import quote
-from commands.paths import RISK_DETECTIONS, RISKY_USERS, SIGN_INS
+from executor.errors import ManifestError
 from executor.job.instants import instant_key
-from executor.result import CommandOutput
+from executor.model import CommandSpec, ResourceSpec
+from executor.plugin import CommandContext
+from executor.result import CommandOutput, Status
+
+FETCH_EVENT = "fetch-event"
 
 
 @dataclass(frozen=True)
 class EventSource:
+    """One event type of Fetch Event, read from its resource in the catalogue."""
+
     event_type: str
-    path: str
-    time_field: str
-    page_max: int
-    server_ordered: bool
-    """Graph documents ``$orderby`` on ``time_field`` for this resource."""
+    resource: ResourceSpec
+
+    @property
+    def path(self) -> str:
+        return self.resource.path
+
+    @property
+    def time_field(self) -> str:
+        return self.resource.cursor or "createdDateTime"
+
+    @property
+    def page_max(self) -> int:
+        return self.resource.page_size or self.resource.max_top or 100
+
+    @property
+    def server_ordered(self) -> bool:
+        """Graph sorts this resource by ``time_field`` and accepts it in ``$orderby``."""
+        return self.resource.ordered_by == self.time_field
 
 
-SOURCES = {
-    "signIn": EventSource("signIn", SIGN_INS, "createdDateTime", 1000, True),
-    "riskDetection": EventSource("riskDetection", RISK_DETECTIONS, "lastUpdatedDateTime", 500,
-                                 False),
-    "riskUser": EventSource("riskUser", RISKY_USERS, "riskLastUpdatedDateTime", 500, False),
-}
+def event_sources(command: CommandSpec) -> dict[str, EventSource]:
+    """Fetch Event's event types and where each one reads (its ``resource_by``)."""
+    if command.resource_by is None:
+        raise ManifestError("integration.yaml", f"command {command.id}",
+                            "needs resource_by (the resource per event type)")
+    _, by_value = command.resource_by
+    for value, resource in by_value.items():
+        if resource.cursor is None:
+            raise ManifestError("integration.yaml", f"$.resources.{resource.id}",
+                                f"event type {value} needs the resource's cursor field")
+    return {value: EventSource(value, resource) for value, resource in by_value.items()}
+
+
+class _ShippedSources(Mapping[str, EventSource]):
+    """Fetch Event's sources as the shipped manifest declares them, read on first use (for
+    callers that hold no :class:`~executor.model.Manifest`, such as the job's command line)."""
+
+    @cached_property
+    def _sources(self) -> dict[str, EventSource]:
+        from executor.manifest import load_manifest
+
+        command = load_manifest(Path(__file__).resolve().parent.parent).command_named(FETCH_EVENT)
+        if command is None:
+            raise ManifestError("integration.yaml", "$.commands", f"no command {FETCH_EVENT}")
+        return event_sources(command)
+
+    def __getitem__(self, key: str) -> EventSource:
+        return self._sources[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+
+SOURCES: Mapping[str, EventSource] = _ShippedSources()
 
 _EQUALS = (("risk_detail", "riskDetail"), ("risk_state", "riskState"),
            ("risk_level", "riskLevel"), ("risk_event_type", "riskEventType"))
@@ -87,10 +140,9 @@ def most_recent(events: list[dict[str, Any]], source: EventSource,
 
 
 @registry.handler("fetch-event")
-def run(client: Any, inputs: dict[str, Any], context: Any) -> CommandOutput:
-    source = SOURCES[inputs["event_type"]]
-    if not source.server_ordered:
-        require_identity_protection(context)
+def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> CommandOutput:
+    source = event_sources(context.command)[inputs["event_type"]]
+    require_available(context, source.resource)
     limit = inputs.get("number_of_events_fetched")
     params = query(source, inputs)
     pages = client.iter_pages(source.path, params=params,
@@ -102,11 +154,11 @@ def run(client: Any, inputs: dict[str, Any], context: Any) -> CommandOutput:
     for event in events:
         event["eventType"] = source.event_type
     raw = {"value": events}
-    mapped = context.options["map_events"](raw)
+    mapped = context.map_events(raw)
     for event in mapped:  # sign-ins match no search string: they are what Default maps
         event["event_type"] = event["event_type"] or source.event_type
     return CommandOutput(
-        return_data=len(events), raw_data=raw,
+        return_data=Status.SUCCESSFUL.value, raw_data=raw,
         key_fields={"count": len(events), "event_type": source.event_type},
         context_data={"filter": params["$filter"],
                       "ids": [e["id"] for e in events if "id" in e]},

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from commands.fetch_event import SOURCES, EventSource, build_filter
+from commands.fetch_event import FETCH_EVENT, SOURCES, EventSource, build_filter, event_sources
 from commands.test_connection import command_access
 from executor.datetimes import format_datetime
 from executor.errors import ManifestError, UsageError
@@ -40,10 +40,7 @@ from executor.model import CommandSpec, InputSpec, Manifest
 
 log = logging.getLogger("commands.job")
 
-FETCH_EVENT = "fetch-event"
 EVENT_TYPE_INPUT = "event_type"
-ORDERED = frozenset({"signIn"})
-"""The sources Graph sorts by their cursor field on request (``$orderby``): sign-ins only."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,12 @@ class EventTypes:
             raise ManifestError("integration.yaml", "$.commands",
                                 f"the job needs {FETCH_EVENT} with an enum input "
                                 f"{EVENT_TYPE_INPUT}")
-        unknown = [a.value for a in spec.allowed_values if a.value not in SOURCES]
-        if unknown:
-            raise ManifestError("integration.yaml", "$.commands",
-                                f"{FETCH_EVENT} event types without a job source: "
-                                + ", ".join(unknown))
         return cls(command, spec)
+
+    @property
+    def sources(self) -> dict[str, EventSource]:
+        """Where each event type reads: its resource in the manifest's catalogue."""
+        return event_sources(self.command)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -101,7 +98,10 @@ DEFAULT_OVERLAP = {
     "signIn": timedelta(minutes=15),
     "riskDetection": timedelta(hours=48),
     "riskUser": timedelta(hours=3),
+    "servicePrincipalRiskDetection": timedelta(hours=48),
+    "riskyServicePrincipal": timedelta(hours=3),
 }
+"""Per event type; an event type not named here re-reads the longest overlap."""
 DEFAULT_LAG = timedelta(minutes=1)
 CHUNK = {"signIn": timedelta(days=1)}
 """Entra's guidance for sign-in logs: filter on createdDateTime to keep each call's span short,
@@ -111,13 +111,15 @@ RETENTION = {"signIn": timedelta(days=30)}
 
 
 def job_source(name: str, *, overlap: timedelta | None = None,
-               lag: timedelta | None = None) -> Source:
-    spec = SOURCES[name]
+               lag: timedelta | None = None,
+               sources: Mapping[str, EventSource] = SOURCES) -> Source:
+    spec = sources[name]
+    default_overlap = DEFAULT_OVERLAP.get(name, max(DEFAULT_OVERLAP.values()))
     return Source(name=name, cursor_field=spec.time_field,
-                  overlap=DEFAULT_OVERLAP[name] if overlap is None else overlap,
+                  overlap=default_overlap if overlap is None else overlap,
                   lag=DEFAULT_LAG if lag is None else lag,
                   max_backfill=RETENTION.get(name), chunk=CHUNK.get(name),
-                  ordered=name in ORDERED)
+                  ordered=spec.server_ordered)
 
 
 def window_query(spec: EventSource, window: Window, page_size: int | None = None, *,
@@ -125,7 +127,7 @@ def window_query(spec: EventSource, window: Window, page_size: int | None = None
     """``$filter`` on the cursor field inside the window, full pages; oldest first
     (``$orderby``) only where Graph supports it (sign-ins)."""
     if ordered is None:
-        ordered = spec.event_type in ORDERED
+        ordered = spec.server_ordered
     bounds = {"start_time": format_datetime(moment_of(window.start)),
               "end_time": format_datetime(moment_of(window.end))}
     query = {"$filter": build_filter(spec, bounds)}
@@ -164,7 +166,7 @@ class GraphConnection:
         return date + timedelta(seconds=self.client.monotonic() - taken_at)
 
     def pages(self, source: Source, window: Window) -> Iterator[Sequence[Record]]:
-        spec = SOURCES[source.name]
+        spec = self.types.sources[source.name]
         params = window_query(spec, window, self.page_size, ordered=source.ordered)
         for page in self.client.iter_pages(spec.path, params=params,
                                            permissions=self.types.permissions(source.name)):

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from commands.resources import RESOURCES
+from executor.model import ResourceSpec
 
 _FUNCTIONS = ("startswith", "endswith", "contains", "tolower", "toupper", "trim", "length",
               "indexof", "substring", "concat", "year", "month", "day", "hour", "minute",
@@ -88,35 +88,86 @@ def _ends_early(source: str) -> bool:
     return False
 
 
-def _property_paths(node: Any, scope: dict[str, list[str]]) -> Iterator[list[str]]:
-    """Every property path (``['status', 'errorCode']``) the expression refers to.
+_COMPARATORS = {"Eq": "eq", "NotEq": "ne", "Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge",
+                "In": "in"}
+_MIRRORED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+_FUNCTION_OPERATORS = {"startswith": "startsWith", "endswith": "endsWith"}
 
-    Inside ``any``/``all`` the lambda variable stands for an item of its collection, so
-    ``appliedConditionalAccessPolicies/any(p: p/result eq 'failure')`` refers to
-    ``appliedConditionalAccessPolicies/result``.
-    """
+
+class _FilterCheck:
+    """Walks a parsed filter: every condition must use a property and an operator that the
+    resource documents as filterable (its ``filter`` table in the manifest's catalogue)."""
+
+    def __init__(self, resource: ResourceSpec) -> None:
+        self.resource = resource
+
+    def refuse_path(self, path: list[str]) -> ValueError:
+        filterable = ", ".join(self.resource.filters) or "none"
+        where = "/".join(path)
+        if path[0] not in self.resource.properties:
+            return ValueError(f"'{where}' is not a property of {self.resource.item_type} "
+                              f"(filterable properties: {filterable})")
+        return ValueError(f"Graph does not filter {self.resource.item_type} on '{where}' "
+                          f"(filterable properties: {filterable})")
+
+    def operators(self, path: list[str]) -> tuple[str, ...]:
+        operators = self.resource.filters.get("/".join(path))
+        if operators is None:
+            raise self.refuse_path(path)
+        return operators
+
+    def allow(self, path: list[str], operator: str) -> None:
+        operators = self.operators(path)
+        if operator not in operators:
+            raise ValueError(f"'{'/'.join(path)}' does not support {operator} in Graph; "
+                             f"allowed: {', '.join(operators)}")
+
+    def walk(self, node: Any, scope: dict[str, list[str]]) -> None:
+        from odata_query import ast
+
+        if isinstance(node, ast.BoolOp):
+            self.walk(node.left, scope)
+            self.walk(node.right, scope)
+        elif isinstance(node, ast.UnaryOp):
+            raise ValueError("'not' is not supported by Graph here; state the condition "
+                             "with the documented operators")
+        elif isinstance(node, ast.Compare):
+            self.compare(node, scope)
+        elif isinstance(node, ast.Call):
+            name = node.func.name.lower()
+            operator = _FUNCTION_OPERATORS.get(name)
+            path = _resolved(_path_of(node.args[0]), scope) if node.args else None
+            if operator is None or path is None or not _is_literal(node.args[1]):
+                raise ValueError(f"function '{name}' is not supported by Graph here; "
+                                 "use startsWith(property, 'text') where documented")
+            self.allow(path, operator)
+        elif isinstance(node, ast.CollectionLambda):
+            owner = _resolved(_path_of(node.owner), scope)
+            if owner is None:
+                raise ValueError("a lambda (any/all) needs a collection property")
+            self.operators(owner)  # the collection itself must be filterable
+            if not isinstance(node.operator, ast.Any):
+                raise ValueError(f"'{'/'.join(owner)}/all(...)' is not supported by Graph; "
+                                 "use any(...)")
+            self.walk(node.lambda_.expression, {**scope, node.lambda_.identifier.name: owner})
+        else:
+            raise ValueError("is not a condition Graph accepts (use property operator value)")
+
+    def compare(self, node: Any, scope: dict[str, list[str]]) -> None:
+        operator = _COMPARATORS.get(type(node.comparator).__name__, "?")
+        left, right = _resolved(_path_of(node.left), scope), _resolved(_path_of(node.right),
+                                                                       scope)
+        if left is None and right is not None and _is_literal(node.left):
+            left, operator = right, _MIRRORED.get(operator, operator)
+        elif left is None or not _is_literal(node.right):
+            raise ValueError("compares something other than a property with a value")
+        self.allow(left, operator)
+
+
+def _is_literal(node: Any) -> bool:
     from odata_query import ast
 
-    if isinstance(node, ast.CollectionLambda):
-        owner = _resolved(_path_of(node.owner), scope)
-        if owner is not None:
-            yield owner
-            inner = {**scope, node.lambda_.identifier.name: owner}
-            yield from _property_paths(node.lambda_.expression, inner)
-        return
-    path = _resolved(_path_of(node), scope)
-    if path is not None:
-        yield path
-        return
-    if isinstance(node, ast.Call):
-        for arg in node.args:
-            yield from _property_paths(arg, scope)
-        return
-    for name in getattr(node, "__dataclass_fields__", {}):
-        child = getattr(node, name)
-        for item in child if isinstance(child, list | tuple) else [child]:
-            if isinstance(item, ast._Node):
-                yield from _property_paths(item, scope)
+    return isinstance(node, ast._Literal | ast.List)
 
 
 def _resolved(path: list[str] | None, scope: dict[str, list[str]]) -> list[str] | None:
@@ -137,18 +188,9 @@ def _path_of(node: Any) -> list[str] | None:
     return None
 
 
-def check_filter(text: str, resource: str) -> None:
-    """Refuse invalid syntax or properties the resource does not have (``ValueError``)."""
+def check_filter(text: str, resource: ResourceSpec) -> None:
+    """Refuse invalid syntax, or a property or operator that Graph does not document as
+    filterable on ``resource`` (``ValueError`` naming the allowed operators)."""
     if len(text) > 4000:
         raise ValueError("is longer than 4000 characters")
-    tree = parse(text)
-    properties = RESOURCES[resource]
-    for path in _property_paths(tree, {}):
-        node: Any = properties
-        for depth, segment in enumerate(path):
-            if not isinstance(node, dict) or segment not in node:
-                where = "/".join(path[:depth + 1])
-                known = ", ".join(sorted(node)) if isinstance(node, dict) else "none"
-                raise ValueError(f"'{where}' is not a property of {resource} "
-                                 f"(properties: {known})")
-            node = node[segment]
+    _FilterCheck(resource).walk(parse(text), {})

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-RISKY_USERS = "identityProtection/riskyUsers"
-RISK_DETECTIONS = "identityProtection/riskDetections"
-SIGN_INS = "auditLogs/signIns"
+from executor.model import CommandSpec, ResourceSpec
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -18,5 +18,11 @@ def guid_segment(value: str) -> str:
     return value.lower()
 
 
-def history(risky_user_id: str) -> str:
-    return f"{RISKY_USERS}/{guid_segment(risky_user_id)}/history"
+def resource_path(resource: ResourceSpec, command: CommandSpec,
+                  inputs: Mapping[str, Any]) -> str:
+    """The resource's path with each ``{name}`` filled by the input declared for it."""
+    path = resource.path
+    for spec in command.inputs:
+        if spec.path_parameter:
+            path = path.replace("{" + spec.path_parameter + "}", guid_segment(inputs[spec.id]))
+    return path

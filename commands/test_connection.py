@@ -1,13 +1,17 @@
-"""Test Connection: acquire a token, then report which commands its application roles allow."""
+"""Test Connection: acquire a token, then report which commands its application roles allow,
+and which optional permissions (declared per resource in the manifest) it holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from commands import registry
+from executor.plugin import CommandContext
 from executor.result import CommandOutput
 
-IMPLIED_ROLES = {"IdentityRiskyUser.ReadWrite.All": ("IdentityRiskyUser.Read.All",)}
+IMPLIED_ROLES = {"IdentityRiskyUser.ReadWrite.All": ("IdentityRiskyUser.Read.All",),
+                 "IdentityRiskyServicePrincipal.ReadWrite.All":
+                     ("IdentityRiskyServicePrincipal.Read.All",)}
 """A ReadWrite role also grants the matching Read permission."""
 
 
@@ -37,16 +41,30 @@ def command_access(manifest: Any, roles: list[str]) -> tuple[list[str], dict[str
     return allowed, missing
 
 
+def optional_access(manifest: Any, roles: list[str]) -> list[dict[str, Any]]:
+    """Each resource's optional permissions: what they add, and whether one is granted."""
+    have = granted(roles)
+    report: list[dict[str, Any]] = []
+    for resource in manifest.resources:
+        for optional in resource.optional_permissions:
+            report.append({"for": optional.purpose, "any_of": list(optional.permissions),
+                           "granted": any(p in have for p in optional.permissions)})
+    return report
+
+
 @registry.handler("test-connection")
-def run(client: Any, inputs: dict[str, Any], context: Any) -> CommandOutput:
+def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> CommandOutput:
     token = client.token_info()
     roles = sorted(token.roles)
     allowed, missing = command_access(context.manifest, roles)
+    optional = optional_access(context.manifest, roles)
     expires = token.expires_at.isoformat() if token.expires_at else None
     return CommandOutput(
         return_data="Successful",
         raw_data={"tenant_id": token.tenant_id, "app_id": token.app_id, "roles": roles,
                   "token_expires_at": expires},
-        key_fields={"allowed_commands": allowed},
+        key_fields={"allowed_commands": allowed, "allowed_count": len(allowed),
+                    "missing_count": len(missing)},
         context_data={"tenant_id": token.tenant_id, "roles": roles,
-                      "allowed_commands": allowed, "missing_permissions": missing})
+                      "allowed_commands": allowed, "missing_permissions": missing,
+                      "optional_permissions": optional})

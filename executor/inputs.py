@@ -264,8 +264,8 @@ class InputValidator:
     def _run_checks(self, values: dict[str, Any]) -> None:
         for spec in self.command.inputs:
             if spec.check and spec.id in values:
-                args = {k: v for k, v in spec.check.items() if k != "name"}
+                resource = self.command.resource_for(values)
                 try:
-                    self.checks[spec.check["name"]](values[spec.id], values, args)
+                    self.checks[spec.check["name"]](values[spec.id], values, resource)
                 except ValueError as exc:
                     raise InvalidInput(spec.display_name, str(exc)) from None

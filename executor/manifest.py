@@ -11,14 +11,18 @@ from typing import Any
 import yaml
 
 from executor.errors import ManifestError
+from executor.input_schemas import command_input_schema, schema_path
 from executor.model import (
+    ActionSpec,
     AllowedValue,
     CommandSpec,
     ConnectionParameter,
     EventSourceRef,
     InputSpec,
     Manifest,
+    OptionalPermissions,
     Permissions,
+    ResourceSpec,
 )
 from executor.schema_store import SchemaStore, json_path
 
@@ -71,29 +75,73 @@ def _input(raw: dict[str, Any], store: SchemaStore, where: str) -> InputSpec:
         default=raw.get("default"),
         allowed_values=_allowed_values(raw.get("allowed_values"), store,
                                        f"{where}.allowed_values"),
+        allowed_values_ref=(raw.get("allowed_values") or {}).get("$ref"),
         only_when=only_when, not_after=raw.get("not_after"), check=raw.get("check"),
+        schema=raw.get("schema", {}), maximum_from_resource=raw.get("maximum_from_resource"),
+        items_from_resource=raw.get("items_from_resource"),
+        path_parameter=raw.get("path_parameter"),
     )
 
 
-def _permissions(raw: Any) -> Permissions:
-    if isinstance(raw, list):
-        return Permissions(always=tuple(raw))
-    return Permissions(by_input=raw["by_input"],
-                       by_value={k: tuple(v) for k, v in raw["values"].items()})
+def _resource(raw: dict[str, Any]) -> ResourceSpec:
+    return ResourceSpec(
+        id=raw["id"], path=raw["path"], item_type=raw["item_type"],
+        permissions=tuple(raw["permissions"]), properties=tuple(raw["properties"]),
+        filters={k: tuple(v) for k, v in raw["filter"].items()},
+        page_size=raw["page_size"], max_top=raw["max_top"], cursor=raw.get("cursor"),
+        ordered_by=raw["ordered_by"],
+        unavailable_in_clouds=tuple(raw.get("unavailable_in_clouds", ())),
+        optional_permissions=tuple(OptionalPermissions(tuple(o["permissions"]), o["for"])
+                                   for o in raw.get("optional_permissions", ())),
+        source=raw["source"])
+
+
+def _lookup(resources: dict[str, ResourceSpec], name: str, where: str) -> ResourceSpec:
+    if name not in resources:
+        raise ManifestError(MANIFEST_FILE, where, f"unknown resource '{name}'; resources: "
+                            + ", ".join(resources))
+    return resources[name]
+
+
+def _permissions(raw: dict[str, Any], resource: ResourceSpec | None,
+                 resource_by: tuple[str, dict[str, ResourceSpec]] | None) -> Permissions:
+    """Declared permissions win; else those of the resource(s) the command reads."""
+    if "permissions" in raw:
+        return Permissions(always=tuple(raw["permissions"]))
+    if resource_by is not None:
+        input_id, by_value = resource_by
+        return Permissions(by_input=input_id,
+                           by_value={k: r.permissions for k, r in by_value.items()})
+    return Permissions(always=resource.permissions if resource else ())
+
+
+def _command(raw: dict[str, Any], resources: dict[str, ResourceSpec], store: SchemaStore,
+             where: str) -> CommandSpec:
+    inputs = tuple(_input(r, store, f"{where}.inputs[{j}]")
+                   for j, r in enumerate(raw["inputs"]))
+    resource = (_lookup(resources, raw["resource"], f"{where}.resource")
+                if "resource" in raw else None)
+    resource_by = None
+    if "resource_by" in raw:
+        by = raw["resource_by"]
+        resource_by = (by["input"], {value: _lookup(resources, name,
+                                                    f"{where}.resource_by.values.{value}")
+                                     for value, name in by["values"].items()})
+    action = ActionSpec(**raw["action"]) if "action" in raw else None
+    return CommandSpec(
+        id=raw["id"], display_name=raw["display_name"], description=raw["description"],
+        permissions=_permissions(raw, resource, resource_by),
+        failure_indicator=raw["failure_indicator"], input_schema=schema_path(raw["id"]),
+        output_schema=raw["output_schema"], inputs=inputs, handler=raw.get("handler"),
+        resource=resource, resource_by=resource_by, action=action,
+        sample_inputs=tuple(raw.get("sample_inputs", ())))
 
 
 def build_manifest(data: dict[str, Any], store: SchemaStore) -> Manifest:
     """Stage 3: plain data to typed, immutable objects."""
-    commands = []
-    for i, raw in enumerate(data["commands"]):
-        where = f"$.commands[{i}]"
-        inputs = tuple(_input(r, store, f"{where}.inputs[{j}]")
-                       for j, r in enumerate(raw["inputs"]))
-        commands.append(CommandSpec(
-            id=raw["id"], display_name=raw["display_name"], description=raw["description"],
-            permissions=_permissions(raw["permissions"]),
-            failure_indicator=raw["failure_indicator"], input_schema=raw["input_schema"],
-            output_schema=raw["output_schema"], inputs=inputs))
+    resources = {r["id"]: _resource(r) for r in data.get("resources", [])}
+    commands = [_command(raw, resources, store, f"$.commands[{i}]")
+                for i, raw in enumerate(data["commands"])]
     params = tuple(
         ConnectionParameter(
             id=p["id"], display_name=p["display_name"], type=p["type"], required=p["required"],
@@ -104,7 +152,7 @@ def build_manifest(data: dict[str, Any], store: SchemaStore) -> Manifest:
     return Manifest(
         manifest_version=data["manifest_version"], integration=data["integration"],
         connection_schema=data["connection"]["schema"], connection_parameters=params,
-        commands=tuple(commands),
+        commands=tuple(commands), resources=tuple(resources.values()),
         event_sources=tuple(EventSourceRef(s["id"], s["name"], s["file"])
                             for s in data["event_sources"]))
 
@@ -115,22 +163,16 @@ def check_consistency(manifest: Manifest, store: SchemaStore, plugin_dir: Path) 
     _unique([c.display_name for c in manifest.commands], "$.commands", "command display_name")
     _unique([p.id for p in manifest.connection_parameters], "$.connection.parameters",
             "parameter id")
+    _unique([r.id for r in manifest.resources], "$.resources", "resource id")
+    for i, resource in enumerate(manifest.resources):
+        _check_resource(resource, f"$.resources[{i}]")
     store.document(manifest.connection_schema)
     for i, command in enumerate(manifest.commands):
         where = f"$.commands[{i}]"
         ids = [spec.id for spec in command.inputs]
         _unique(ids, f"{where}.inputs", "input id")
-        schema = store.document(command.input_schema)
         store.document(command.output_schema)
-        declared = set(schema.get("properties", {}))
-        if declared != set(ids):
-            raise ManifestError(command.input_schema, "$.properties",
-                                f"properties {sorted(declared)} differ from the inputs of "
-                                f"command '{command.id}' in {MANIFEST_FILE}: {sorted(ids)}")
-        required = {spec.id for spec in command.inputs if spec.required}
-        if set(schema.get("required", [])) != required:
-            raise ManifestError(command.input_schema, "$.required",
-                                f"must list exactly the required inputs {sorted(required)}")
+        _check_resource_use(command, where)
         for j, spec in enumerate(command.inputs):
             spot = f"{where}.inputs[{j}]"
             for other in filter(None, [spec.not_after, spec.only_when and spec.only_when[0],
@@ -145,6 +187,59 @@ def check_consistency(manifest: Manifest, store: SchemaStore, plugin_dir: Path) 
         if not (plugin_dir / source.file).is_file():
             raise ManifestError(MANIFEST_FILE, f"$.event_sources[{i}].file",
                                 f"file not found: {source.file}")
+
+
+def _check_resource(resource: ResourceSpec, where: str) -> None:
+    for path in resource.filters:
+        if path.split("/")[0] not in resource.properties:
+            raise ManifestError(MANIFEST_FILE, f"{where}.filter",
+                                f"'{path}' is not one of the resource's properties")
+    for field_name in filter(None, [resource.cursor, resource.ordered_by]):
+        if field_name not in resource.properties:
+            raise ManifestError(MANIFEST_FILE, where,
+                                f"'{field_name}' is not one of the resource's properties")
+    if resource.page_size and resource.max_top and resource.page_size > resource.max_top:
+        raise ManifestError(MANIFEST_FILE, f"{where}.page_size",
+                            f"{resource.page_size} is above max_top {resource.max_top}")
+
+
+def _check_resource_use(command: CommandSpec, where: str) -> None:
+    """What a command takes from its resource exists: path parameters, selects, event types."""
+    ids = [spec.id for spec in command.inputs]
+    needs_resource = [s.id for s in command.inputs
+                      if s.maximum_from_resource or s.items_from_resource or s.path_parameter]
+    if needs_resource and command.resource is None:
+        raise ManifestError(MANIFEST_FILE, where, f"inputs {needs_resource} take values from "
+                            "a resource but the command names none")
+    if command.resource is not None:
+        filled = {s.path_parameter for s in command.inputs if s.path_parameter}
+        wanted = {part[1:-1] for part in command.resource.path.split("/")
+                  if part.startswith("{")}
+        if filled != wanted:
+            raise ManifestError(MANIFEST_FILE, where,
+                                f"resource path {command.resource.path} needs inputs for "
+                                f"{sorted(wanted) or 'nothing'}; inputs fill "
+                                f"{sorted(filled) or 'nothing'}")
+    if command.resource_by is not None:
+        input_id, by_value = command.resource_by
+        spec = command.input_named(input_id)
+        if spec is None:
+            raise ManifestError(MANIFEST_FILE, f"{where}.resource_by.input",
+                                f"unknown input '{input_id}'")
+        allowed = {a.value for a in spec.allowed_values}
+        if allowed != set(by_value):
+            raise ManifestError(MANIFEST_FILE, f"{where}.resource_by.values",
+                                f"must name a resource for each value of {input_id}: "
+                                f"{sorted(allowed)}")
+    if command.action is not None and command.action.ids_input not in ids:
+        raise ManifestError(MANIFEST_FILE, f"{where}.action.ids_input",
+                            f"unknown input '{command.action.ids_input}'")
+
+
+def register_input_schemas(manifest: Manifest, store: SchemaStore) -> None:
+    """Derive each command's input schema and make it available to validators."""
+    for command in manifest.commands:
+        store.add_document(command.input_schema, command_input_schema(command))
 
 
 def _unique(values: list[str], where: str, what: str) -> None:
@@ -162,4 +257,5 @@ def load_manifest(plugin_dir: Path, store: SchemaStore | None = None) -> Manifes
     validate_manifest(data, store)
     manifest = build_manifest(data, store)
     check_consistency(manifest, store, plugin_dir)
+    register_input_schemas(manifest, store)
     return manifest

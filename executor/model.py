@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +23,16 @@ class InputSpec:
     example: Any
     default: Any = None
     allowed_values: tuple[AllowedValue, ...] = ()
+    allowed_values_ref: str | None = None
     only_when: tuple[str, tuple[str, ...]] | None = None
     not_after: str | None = None
     check: dict[str, str] | None = None
+    schema: dict[str, Any] = field(default_factory=dict)
+    """JSON Schema keywords added to the schema derived from ``type``."""
+    maximum_from_resource: str | None = None
+    items_from_resource: str | None = None
+    path_parameter: str | None = None
+    """The ``{name}`` in the resource's path that this input's value fills."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class Permissions:
     by_input: str | None = None
     by_value: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def for_inputs(self, inputs: dict[str, Any]) -> tuple[str, ...]:
+    def for_inputs(self, inputs: Mapping[str, Any]) -> tuple[str, ...]:
         if self.by_input is None:
             return self.always
         return self.by_value.get(str(inputs.get(self.by_input)), ())
@@ -63,6 +71,44 @@ class Permissions:
 
 
 @dataclass(frozen=True)
+class OptionalPermissions:
+    permissions: tuple[str, ...]
+    purpose: str
+    """What the permissions add when granted (any one of them suffices)."""
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """One API collection, declared once in the manifest's ``resources`` catalogue."""
+
+    id: str
+    path: str
+    item_type: str
+    permissions: tuple[str, ...]
+    properties: tuple[str, ...]
+    filters: dict[str, tuple[str, ...]]
+    """Filterable property paths (``status/errorCode``) and the operators the API documents."""
+    page_size: int | None
+    """The page size asked for when reading every page; None: the API's default."""
+    max_top: int | None
+    cursor: str | None = None
+    ordered_by: str | None = None
+    """The field the API sorts by (newest first) and accepts in ``$orderby``."""
+    unavailable_in_clouds: tuple[str, ...] = ()
+    optional_permissions: tuple[OptionalPermissions, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A bulk action on a resource: ``POST {path}/{name}`` with ``{body_field: [ids]}``."""
+
+    name: str
+    ids_input: str
+    body_field: str
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     id: str
     display_name: str
@@ -70,8 +116,28 @@ class CommandSpec:
     permissions: Permissions
     failure_indicator: str
     input_schema: str
+    """Where the derived input schema is registered in the schema store."""
     output_schema: str
     inputs: tuple[InputSpec, ...]
+    handler: str | None = None
+    """A shared handler's name; None: the handler registered under the command id."""
+    resource: ResourceSpec | None = None
+    resource_by: tuple[str, dict[str, ResourceSpec]] | None = None
+    """(input id, resource per input value) when the resource depends on an input."""
+    action: ActionSpec | None = None
+    sample_inputs: tuple[dict[str, Any], ...] = ()
+    """Inputs the demo and ``make samples`` run the command with."""
+
+    @property
+    def handler_name(self) -> str:
+        return self.handler or self.id
+
+    def resource_for(self, inputs: Mapping[str, Any]) -> ResourceSpec | None:
+        """The resource this run reads: the command's own, or the one its input selects."""
+        if self.resource_by is not None:
+            input_id, by_value = self.resource_by
+            return by_value.get(str(inputs.get(input_id)))
+        return self.resource
 
     def input_named(self, name: str) -> InputSpec | None:
         """An input by id or display name (case-insensitive), as a platform user types it."""
@@ -97,6 +163,10 @@ class Manifest:
     connection_parameters: tuple[ConnectionParameter, ...]
     commands: tuple[CommandSpec, ...]
     event_sources: tuple[EventSourceRef, ...]
+    resources: tuple[ResourceSpec, ...] = ()
+
+    def resource_named(self, resource_id: str) -> ResourceSpec | None:
+        return next((r for r in self.resources if r.id == resource_id), None)
 
     def command_named(self, name: str) -> CommandSpec | None:
         """A command by id or display name (case-insensitive)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from executor.connection import resolve_connection, secret_values
 from executor.errors import IntegrationError, InvalidInput, UsageError, one_line
@@ -40,6 +40,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+EventMapper = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
+"""Maps an API response (``{"value": [...]}``) to events with the plugin's field mappings."""
+
+
+def _no_mapping(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    raise UsageError("this run has no field mappings")
+
+
 @dataclass
 class CommandContext:
     """What a handler (and the client factory) may know about the run besides its inputs."""
@@ -52,6 +60,14 @@ class CommandContext:
     plugin_dir: Path
     options: dict[str, Any] = field(default_factory=dict)
     """Runtime knobs from the caller (a sleep function, a retry policy, ...)."""
+    map_events: EventMapper = _no_mapping
+
+
+class Handler(Protocol):
+    """The contract of a command handler: the API client, validated inputs, the run's context."""
+
+    def __call__(self, client: Any, inputs: dict[str, Any],
+                 context: CommandContext) -> CommandOutput: ...
 
 
 class Plugin:
@@ -131,17 +147,20 @@ class Plugin:
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)
         except Exception as exc:  # the error boundary covers validation too
             return self._internal_error(command, exc, redactor)
-        options.setdefault("map_events",
-                           lambda raw: self._checked_mapping_set(overrides_file)
-                           .map_response(raw))
+
+        def mapper(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+            mapped: list[dict[str, Any]] = self._checked_mapping_set(overrides_file
+                                                                      ).map_response(raw)
+            return mapped
+
         context = CommandContext(command, self.manifest, resolved, redactor, self.now,
-                                 self.plugin_dir, options)
+                                 self.plugin_dir, options, mapper)
         client = None
         try:
             if self.registry.client_factory is None:
                 raise UsageError("the plugin registered no API client")
             client = self.registry.client_factory(context)
-            output = self.registry.handlers[command.id](client, values, context)
+            output = self.registry.handlers[command.handler_name](client, values, context)
             return self._finish(command, output, redactor)
         except IntegrationError as exc:
             return self._failed(command.display_name, command.failure_indicator, exc, redactor)

@@ -7,14 +7,17 @@ handler, a handler has no command, or a manifest input names a check nobody regi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from executor.errors import ManifestError
-from executor.model import Manifest
+from executor.model import Manifest, ResourceSpec
 
 Handler = Callable[..., Any]
-Check = Callable[[Any, Mapping[str, Any], Mapping[str, str]], None]
-"""``check(value, all_inputs, args)``: raises ``ValueError(problem)`` when the value is refused."""
+"""``handler(client, inputs, context) -> CommandOutput`` (see :class:`executor.plugin.Handler`)."""
+Check = Callable[[Any, Mapping[str, Any], ResourceSpec | None], None]
+"""``check(value, all_inputs, resource)``: raises ``ValueError(problem)`` when the value is
+refused; ``resource`` is the one the command reads with these inputs (or None)."""
 
 
 class Registry:
@@ -24,6 +27,9 @@ class Registry:
         self.client_factory: Callable[..., Any] | None = None
         self.coverage_documents: Callable[[Any], list[Any]] | None = None
         """Documents (saved responses) on which ``validate`` measures field-mapping coverage."""
+        self.catalogue_check: Callable[[Manifest, Path], tuple[list[str], list[str]]] | None = None
+        """``validate``'s check of the manifest's resources against the API's own metadata:
+        (problems, notes)."""
 
     def handler(self, command_id: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -45,11 +51,12 @@ class Registry:
 
     def verify(self, manifest: Manifest) -> None:
         """Fail at load on any mismatch between the manifest and the registered code."""
-        declared = {c.id for c in manifest.commands}
+        declared = {c.handler_name for c in manifest.commands}
         for i, command in enumerate(manifest.commands):
-            if command.id not in self.handlers:
+            if command.handler_name not in self.handlers:
                 raise ManifestError("integration.yaml", f"$.commands[{i}].id",
-                                    f"command '{command.id}' has no registered handler")
+                                    f"command '{command.id}' has no registered handler"
+                                    + (f" '{command.handler}'" if command.handler else ""))
             for j, spec in enumerate(command.inputs):
                 if spec.check and spec.check["name"] not in self.checks:
                     raise ManifestError("integration.yaml",

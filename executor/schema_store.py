@@ -47,6 +47,15 @@ class SchemaStore:
                                     f"not valid JSON: {exc.msg}") from None
         return self._documents[relpath]
 
+    def add_document(self, relpath: str, document: Any) -> None:
+        """A schema built in memory (derived from the manifest), known under ``relpath``."""
+        self._documents[relpath] = document
+        self._validators.pop(relpath, None)
+
+    def generated(self) -> list[str]:
+        """Relpaths of the documents that have no file."""
+        return [r for r in self._documents if not (self.plugin_dir / r).is_file()]
+
     def resolve_pointer(self, reference: str) -> Any:
         """Follow ``schemas/enums.json#/$defs/riskLevel`` to the value it names."""
         relpath, _, pointer = reference.partition("#")

@@ -9,6 +9,8 @@ from typing import Any
 from executor.errors import ManifestError
 from executor.schema_store import json_path
 
+MANIFEST = "integration.yaml"
+
 
 @dataclass
 class Report:
@@ -33,7 +35,23 @@ def check_schema_files(plugin: Any, report: Report) -> None:
             plugin.store.check_schema(relpath)
         except ManifestError as exc:
             report.problems.append(str(exc))
-    report.notes.append("schemas: checked")
+    for relpath in plugin.store.generated():
+        try:
+            plugin.store.check_schema(relpath)
+        except ManifestError as exc:
+            report.problems.append(f"{exc} (derived from {MANIFEST})")
+    report.notes.append(f"schemas: checked ({len(plugin.store.generated())} derived from "
+                        f"{MANIFEST})")
+
+
+def check_catalogue(plugin: Any, report: Report) -> None:
+    """The resource catalogue against the API's metadata, when the plugin registered a check."""
+    hook = plugin.registry.catalogue_check
+    if hook is None:
+        return
+    problems, notes = hook(plugin.manifest, plugin.plugin_dir)
+    report.problems.extend(problems)
+    report.notes.extend(notes)
 
 
 def check_sample_outputs(plugin: Any, report: Report) -> None:
@@ -79,6 +97,7 @@ def validate_plugin(plugin: Any) -> Report:
     report = Report(notes=[f"manifest: {len(plugin.manifest.commands)} commands, "
                            f"{len(plugin.manifest.event_sources)} event sources"])
     check_schema_files(plugin, report)
+    check_catalogue(plugin, report)
     check_sample_outputs(plugin, report)
     report.coverage = check_mappings(plugin, report)
     return report

@@ -87,10 +87,21 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("List Risky Users", {"Filter": "riskLevel eq 'high')) or (1 eq 1"}, "Filter",
      "not valid OData"),
     ("List Risky Users", {"Filter": "riskScore gt 5"}, "Filter", "'riskScore' is not a property"),
-    ("List Sign-In", {"Filter": "status/foo eq 0"}, "Filter", "'status/foo' is not a property"),
+    ("List Sign-In", {"Filter": "status/foo eq 0"}, "Filter",
+     "Graph does not filter signIn on 'status/foo'"),
     ("List Sign-In", {"Filter": "evil(appId)"}, "Filter", "unknown function"),
-    ("List Sign-In", {"Filter": "appliedConditionalAccessPolicies/any(p: p/nosuch eq 'x')"},
-     "Filter", "'appliedConditionalAccessPolicies/nosuch' is not a property"),
+    # Filter: only the properties and operators Graph documents (the manifest's catalogue)
+    ("List Sign-In", {"Filter": "appliedConditionalAccessPolicies/any(p: p/result eq 'failure')"},
+     "Filter", "Graph does not filter signIn on 'appliedConditionalAccessPolicies'"),
+    ("List Sign-In", {"Filter": "appId ne 'x'"}, "Filter",
+     "'appId' does not support ne in Graph; allowed: eq"),
+    ("List Sign-In", {"Filter": "createdDateTime gt 2024-01-01T00:00:00Z"}, "Filter",
+     "'createdDateTime' does not support gt in Graph; allowed: eq, le, ge"),
+    ("List Sign-In", {"Filter": "not (appId eq 'x')"}, "Filter", "'not' is not supported"),
+    ("List Sign-In", {"Filter": "endsWith(userPrincipalName,'.com')"}, "Filter",
+     "'userPrincipalName' does not support endsWith in Graph; allowed: eq, startsWith"),
+    ("List Risky Users", {"Filter": "startsWith(userDisplayName,'A')"}, "Filter",
+     "'userDisplayName' does not support startsWith in Graph; allowed: eq"),
     ("Fetch Event", {"End Time": "01/01/0001 12:00 AM"}, "End Time", "too far from today"),
     ("List Risk Detections", {"Filter": "riskEventType eq 'x' and"}, "Filter", "not valid OData"),
     ("Fetch Event", {"Event Type": "Risk Users", "Filter": "createdDateTime ge 2024-01-01"},
@@ -160,10 +171,10 @@ GOOD_INPUTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      {"top": 7, "select": ["id", "riskLevel"]}),
     ("Fetch Event", {"End Time": datetime(2026, 1, 1, 12, 0)},  # naive: UTC, not local time
      {"end_time": "2026-01-01T12:00:00Z", "start_time": "2025-12-31T12:00:00Z"}),
-    ("List Sign-In", {"Filter": "appliedConditionalAccessPolicies/any(p: p/result eq 'failure' "
-                                "and p/enforcedGrantControls/any(g: g eq 'Mfa'))"},
-     {"filter": "appliedConditionalAccessPolicies/any(p: p/result eq 'failure' "
-                "and p/enforcedGrantControls/any(g: g eq 'Mfa'))"}),
+    ("List Sign-In", {"Filter": "createdDateTime ge 2024-01-01T00:00:00Z and "
+                                "2024-01-02T00:00:00Z ge createdDateTime"},
+     {"filter": "createdDateTime ge 2024-01-01T00:00:00Z and "
+                "2024-01-02T00:00:00Z ge createdDateTime"}),
     ("List Sign-In", {"Filter": "startsWith(appDisplayName,'Graph') and status/errorCode eq 0 "
                                 "and riskEventTypes_v2/any(t: t eq 'unfamiliarFeatures')"},
      {"filter": "startsWith(appDisplayName,'Graph') and status/errorCode eq 0 "

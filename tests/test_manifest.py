@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import manifest_facts as facts
 from tests.conftest import ROOT
 
 PLUGIN_PARTS = ["integration.yaml", "connector.py", "schemas", "commands", "executor",
@@ -42,28 +43,29 @@ def test_validate_passes_on_the_shipped_plugin() -> None:
     assert json.loads(run.stdout)["ok"] is True
 
 
-def test_commands_lists_the_eight_commands_and_confirm_safe_with_permissions() -> None:
+def test_commands_lists_every_manifest_command_with_its_resources_permissions() -> None:
     run = run_cli(ROOT, "commands")
     assert run.returncode == 0
     listed = {c["name"]: c["permissions"] for c in json.loads(run.stdout)}
-    assert listed == {
-        "Confirm Compromised": ["IdentityRiskyUser.ReadWrite.All"],
-        "Confirm Safe": ["IdentityRiskyUser.ReadWrite.All"],
-        "Dismiss Risky User": ["IdentityRiskyUser.ReadWrite.All"],
-        "Fetch Event": ["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All",
-                        "IdentityRiskyUser.Read.All"],
-        "List History": ["IdentityRiskyUser.Read.All"],
-        "List Risk Detections": ["IdentityRiskEvent.Read.All"],
-        "List Risky Users": ["IdentityRiskyUser.Read.All"],
-        "List Sign-In": ["AuditLog.Read.All", "Directory.Read.All"],
-        "Test Connection": [],
-    }
+    assert listed == {name: facts.permissions(name) for name in facts.commands()}
+
+
+def test_sign_ins_need_only_audit_log_read_all() -> None:
+    """Least privilege (Graph's current permission table): no Directory.Read.All."""
+    run = run_cli(ROOT, "commands")
+    listed = {c["name"]: c["permissions"] for c in json.loads(run.stdout)}
+    assert listed["List Sign-In"] == ["AuditLog.Read.All"]
+    assert "Directory.Read.All" not in listed["Fetch Event"]
 
 
 def _edit_yaml(path: Path, change: Callable[[Any], None]) -> None:
     data = yaml.safe_load(path.read_text())
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _command(manifest: Any, command_id: str) -> Any:
+    return next(c for c in manifest["commands"] if c["id"] == command_id)
 
 
 def _edit_json(path: Path, change: Callable[[Any], None]) -> None:
@@ -102,14 +104,26 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("YAML syntax error",
      lambda d: (d / "integration.yaml").write_text("commands: [\n  - id: x\n"),
      "integration.yaml", "line"),
-    ("input schema misses an input",
-     lambda d: _edit_json(d / "schemas/commands/list-risky-users.input.json",
-                          lambda s: s["properties"].pop("top")),
-     "schemas/commands/list-risky-users.input.json", "$.properties"),
-    ("input schema is not a JSON Schema",
-     lambda d: _edit_json(d / "schemas/commands/list-sign-in.input.json",
-                          lambda s: s["properties"]["top"].update(minimum="one")),
+    ("derived input schema is not a JSON Schema",
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "list-sign-in")[
+         "inputs"][1].update(schema={"minimum": "one"})),
      "schemas/commands/list-sign-in.input.json", "$.properties.top.minimum"),
+    ("command names an unknown resource",
+     lambda d: _edit_yaml(d / "integration.yaml",
+                          lambda m: _command(m, "list-sign-in").update(resource="signOuts")),
+     "integration.yaml", "resource 'signOuts'"),
+    ("filter on a property the resource lacks",
+     lambda d: _edit_yaml(d / "integration.yaml",
+                          lambda m: m["resources"][0]["filter"].update({"nope/x": ["eq"]})),
+     "integration.yaml", "$.resources[0].filter"),
+    ("resource path parameter no input fills",
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "list-history")[
+         "inputs"][0].pop("path_parameter")),
+     "integration.yaml", "needs inputs for ['id']"),
+    ("fetch event type without a resource",
+     lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "fetch-event")[
+         "resource_by"]["values"].pop("riskUser")),
+     "integration.yaml", "resource_by.values"),
     ("schema file is not JSON",
      lambda d: (d / "schemas/enums.json").write_text("{ not json"),
      "schemas/enums.json", "line 1"),
@@ -118,8 +132,8 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
                           lambda s: s.update(type="objekt")),
      "schemas/integration.schema.json", "$.type"),
     ("output schema missing",
-     lambda d: (d / "schemas/commands/list-history.output.json").unlink(),
-     "schemas/commands/list-history.output.json", "file not found"),
+     lambda d: (d / "schemas/listing.output.json").unlink(),
+     "schemas/listing.output.json", "file not found"),
     ("connection schema broken",
      lambda d: _edit_json(d / "schemas/connection.schema.json",
                           lambda s: s["properties"]["api_version"].update(enum="v1.0")),
@@ -150,7 +164,8 @@ def test_breaking_a_file_fails_validate_naming_file_and_path(
 
 def test_a_command_without_a_handler_fails_at_load(plugin_copy: Path) -> None:
     _edit_yaml(plugin_copy / "integration.yaml", lambda m: m["commands"].append(
-        {**m["commands"][8], "id": "list-risky-agents", "display_name": "List Risky Agents"}))
+        {**_command(m, "test-connection"), "id": "list-risky-agents",
+         "display_name": "List Risky Agents"}))
     run = run_cli(plugin_copy, "commands")
     assert run.returncode != 0
     assert "'list-risky-agents' has no registered handler" in run.stderr
@@ -159,10 +174,45 @@ def test_a_command_without_a_handler_fails_at_load(plugin_copy: Path) -> None:
 def test_a_handler_without_a_command_fails_at_load(plugin_copy: Path) -> None:
     _edit_yaml(plugin_copy / "integration.yaml",
                lambda m: m.update(commands=[c for c in m["commands"]
-                                            if c["id"] != "list-history"]))
+                                            if c["id"] != "test-connection"]))
     run = run_cli(plugin_copy, "commands")
     assert run.returncode != 0
-    assert "handler 'list-history' has no command in the manifest" in run.stderr
+    assert "handler 'test-connection' has no command in the manifest" in run.stderr
+
+
+def test_a_list_command_is_a_manifest_entry_without_python(plugin_copy: Path) -> None:
+    """A second command on an existing resource needs no code: handler list + resource."""
+    def add(m: Any) -> None:
+        clone = {**_command(m, "list-risky-users"), "id": "list-risky-users-again",
+                 "display_name": "List Risky Users Again"}
+        clone.pop("sample_inputs")
+        m["commands"].append(clone)
+    _edit_yaml(plugin_copy / "integration.yaml", add)
+    run = run_cli(plugin_copy, "commands")
+    assert run.returncode == 0, run.stderr
+    names = [c["name"] for c in json.loads(run.stdout)]
+    assert "List Risky Users Again" in names
+
+
+@pytest.fixture
+def plugin_beside_shared(tmp_path: Path, plugin_copy: Path) -> Path:
+    """The copy with the shared reference (the CSDL) beside it, as in the repository."""
+    shutil.copytree(ROOT.parent / "shared" / "reference", plugin_copy.parent / "shared" /
+                    "reference", dirs_exist_ok=True)
+    return plugin_copy
+
+
+def test_validate_checks_the_catalogue_against_the_csdl(plugin_beside_shared: Path) -> None:
+    run = run_cli(plugin_beside_shared, "validate")
+    assert run.returncode == 0, run.stderr
+    assert any("checked against graph-v1.0-subset.csdl.xml" in n
+               for n in json.loads(run.stdout)["notes"])
+    _edit_yaml(plugin_beside_shared / "integration.yaml", lambda m: m["resources"][0][
+        "properties"].append("signInColour"))
+    run = run_cli(plugin_beside_shared, "validate")
+    assert run.returncode != 0
+    assert "resources.signIns: properties differ from CSDL signIn" in run.stdout + run.stderr
+    assert "signInColour" in run.stdout + run.stderr
 
 
 def test_only_the_mapping_files_the_manifest_names_are_loaded(plugin_copy: Path) -> None:

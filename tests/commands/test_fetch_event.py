@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests import manifest_facts as facts
 from tests.commands.support import graph_calls, run_cli
 
 START, END = "2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z"
@@ -23,7 +26,7 @@ def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control
         "Start Time": "11/20/2026 12:00 AM", "End Time": END,
         "User Principal Names": [quoted_user, "nobody@contoso.onmicrosoft.com"],
         "Risk Detail": "None", "Risk State": "none",
-        "Filter": "appDisplayName eq 'Microsoft Teams' or status/errorCode ne 0"},
+        "Filter": "appDisplayName eq 'Microsoft Teams' or status/errorCode eq 50126"},
         emulator.connection())
     assert result["status"] == "Successful", result["errors"]
     (call,) = graph_calls(control, "/auditLogs/signIns")
@@ -33,14 +36,14 @@ def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control
                    f"2026-11-27T00:00:00Z and (userPrincipalName eq '{escaped}' or "
                    "userPrincipalName eq 'nobody@contoso.onmicrosoft.com') and riskDetail eq "
                    "'none' and riskState eq 'none' and (appDisplayName eq 'Microsoft Teams' or "
-                   "status/errorCode ne 0)",
+                   "status/errorCode eq 50126)",
         "$orderby": "createdDateTime desc",
         "$top": "1000",
     }
     expected = [s for s in control.records("signIns")
                 if START <= s["createdDateTime"] <= END and s["userPrincipalName"] == quoted_user
                 and s["riskDetail"] == "none" and s["riskState"] == "none"
-                and (s["appDisplayName"] == "Microsoft Teams" or s["status"]["errorCode"] != 0)]
+                and (s["appDisplayName"] == "Microsoft Teams" or s["status"]["errorCode"] == 50126)]
     events = result["raw_data"]["value"]
     assert {e["id"] for e in events} == {s["id"] for s in expected}
     assert all(e["eventType"] == "signIn" for e in events)
@@ -163,3 +166,46 @@ def test_number_of_risk_detections_keeps_the_most_recent_of_the_whole_window(
     assert [e["id"] for e in result["raw_data"]["value"]] == [d["id"] for d in newest]
     calls = graph_calls(control, "/identityProtection/riskDetections")
     assert all("$orderby" not in c["params"] for c in calls)
+
+
+SERVICE_PRINCIPAL_TYPES = sorted(value for value, resource in facts.event_types().items()
+                                 if "ServicePrincipal" in resource["item_type"]
+                                 or "servicePrincipal" in resource["item_type"])
+
+
+@pytest.mark.parametrize("event_type", SERVICE_PRINCIPAL_TYPES)
+def test_service_principal_event_types_equal_the_ground_truth_and_map(
+        event_type: str, connector: Any, emulator: Any, control: Any) -> None:
+    """Each service-principal event type reads its own resource, windowed on its cursor."""
+    resource = facts.event_types()[event_type]
+    cursor = resource["cursor"]
+    start = "2026-01-01T00:00:00Z"
+    truth = [r for r in control.records(resource["id"], version="v1.0")
+             if start <= r[cursor] <= END]
+    assert truth, f"no {resource['id']} in the window"
+    newest = sorted(truth, key=lambda r: (_moment(r[cursor]), r["id"]), reverse=True)[:5]
+    control.clear_requests()
+    result = connector.run("Fetch Event", {"Event Type": event_type, "Start Time": start,
+                                           "End Time": END, "Number of Event(s) Fetched": 5},
+                           emulator.connection())
+    assert result["status"] == result["return_data"] == "Successful", result["errors"]
+    assert [e["id"] for e in result["raw_data"]["value"]] == [r["id"] for r in newest]
+    (call,) = graph_calls(control, "/" + resource["path"])
+    assert call["params"]["$filter"] == f"{cursor} ge {start} and {cursor} le {END}"
+    assert "$orderby" not in call["params"]
+    assert [e["event_type"] for e in result["events"]] == [event_type] * len(newest)
+    assert [e["fields"]["Unique_Event_Key"] for e in result["events"]] == [
+        r["id"] for r in newest]
+    assert result["key_fields"] == {"count": len(newest), "event_type": event_type}
+
+
+def test_user_principal_names_do_not_apply_to_service_principals(connector: Any,
+                                                                 emulator: Any,
+                                                                 control: Any) -> None:
+    control.clear_requests()
+    result = connector.plugin.run("Fetch Event", {"Event Type": "Risky Service Principals",
+                                                  "User Principal Names": "a@contoso.com"},
+                                  emulator.connection())
+    assert result.exit_code == 2
+    assert "User Principal Names" in result.errors[0].message
+    assert control.graph_requests() == []

@@ -28,13 +28,13 @@ def test_every_page_is_followed_and_each_sign_in_comes_once(connector: Any, emul
 def test_top_stops_after_one_page_and_returns_the_link(connector: Any, emulator: Any,
                                                        control: Any) -> None:
     control.clear_requests()
-    result = connector.run("List Sign-In", {"Top": 25, "Filter": "status/errorCode ne 0"},
+    result = connector.run("List Sign-In", {"Top": 25, "Filter": "status/errorCode eq 50126"},
                            emulator.connection())
     values = result["raw_data"]["value"]
-    assert len(values) == 25 and all(s["status"]["errorCode"] != 0 for s in values)
+    assert len(values) == 25 and all(s["status"]["errorCode"] == 50126 for s in values)
     assert "$skiptoken=" in result["raw_data"]["@odata.nextLink"]
     (call,) = graph_calls(control, PATH.lower())
-    assert call["params"] == {"$top": "25", "$filter": "status/errorCode ne 0"}
+    assert call["params"] == {"$top": "25", "$filter": "status/errorCode eq 50126"}
 
 
 def test_graphs_invalid_filter_clause_is_reported_as_graph_said(connector: Any,
@@ -56,9 +56,9 @@ def test_a_short_page_before_top_keeps_an_exact_continuation(emulator: Any,
 
     from connector import Connector
 
-    text = "status/errorCode ne 0"
+    text = "status/errorCode eq 50126"
     truth = [s["id"] for s in sorted(
-        (s for s in control.records("signIns") if s["status"]["errorCode"] != 0),
+        (s for s in control.records("signIns") if s["status"]["errorCode"] == 50126),
         key=lambda s: (s["createdDateTime"], s["id"]), reverse=True)]
     budget = emulator.graph_api.scan_budget
     emulator.graph_api.scan_budget = 150  # the emulator stops scanning early: short pages

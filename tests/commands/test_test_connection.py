@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests import manifest_facts as facts
 from tests.commands.support import graph_calls, run_cli, token_requests
 
-ALL_COMMANDS = {"Confirm Compromised", "Confirm Safe", "Dismiss Risky User",
-                "Fetch Event (signIn)", "Fetch Event (riskDetection)",
-                "Fetch Event (riskUser)", "List History", "List Risk Detections",
-                "List Risky Users", "List Sign-In", "Test Connection"}
-WRITE_COMMANDS = {"Confirm Compromised", "Confirm Safe", "Dismiss Risky User"}
+ALL_COMMANDS = {name for name in facts.commands() if name != "Fetch Event"} | {
+    f"Fetch Event ({value})" for value in facts.event_types()}
+WRITE_COMMANDS = set(facts.action_commands())
 
 
 def test_full_app_passes_and_may_run_every_command(emulator: Any, control: Any,
@@ -37,15 +36,23 @@ def test_read_only_app_is_told_which_permission_the_actions_lack(
     allowed = set(result["context_data"]["allowed_commands"])
     assert allowed == ALL_COMMANDS - WRITE_COMMANDS
     missing = result["context_data"]["missing_permissions"]
-    assert missing == {name: ["IdentityRiskyUser.ReadWrite.All"] for name in WRITE_COMMANDS}
+    assert missing == {name: facts.permissions(name) for name in WRITE_COMMANDS}
 
 
 def test_app_without_roles_may_only_test_the_connection(connector: Any,
                                                         emulator: Any) -> None:
     result = connector.run("Test Connection", {}, emulator.connection(app="none"))
     assert result["context_data"]["allowed_commands"] == ["Test Connection"]
-    assert result["context_data"]["missing_permissions"]["List Sign-In"] == [
-        "AuditLog.Read.All", "Directory.Read.All"]
+    missing = result["context_data"]["missing_permissions"]
+    assert missing == {name: facts.permissions(name) for name in facts.commands()
+                       if name != "Fetch Event" and facts.permissions(name)} | {
+        f"Fetch Event ({value})": resource["permissions"]
+        for value, resource in facts.event_types().items()}
+    optional = result["context_data"]["optional_permissions"]
+    assert optional == [{"for": o["for"], "any_of": o["permissions"], "granted": False}
+                        for r in facts.resources().values()
+                        for o in r.get("optional_permissions", [])]
+    assert any("Policy.Read.All" in o["any_of"] for o in optional)
 
 
 def test_wrong_secret_fails_with_the_token_endpoint_error(connector: Any, emulator: Any,

@@ -22,7 +22,8 @@ from executor.redaction import Redactor
 from tests.control import EmulatorControl
 
 ROOT = Path(__file__).resolve().parents[2]
-RESOURCE = {"signIn": "signIns", "riskDetection": "riskDetections", "riskUser": "riskyUsers"}
+RESOURCE = {name: source.resource.id for name, source in SOURCES.items()}
+"""Each event type's resource in the manifest's catalogue (the emulator's control-API name)."""
 Key = tuple[str, str, str]  # (event type, id, normalised cursor value)
 
 

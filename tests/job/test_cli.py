@@ -91,7 +91,7 @@ def test_event_types_and_permissions_come_from_the_manifest() -> None:
     # Test Connection's role rules: a ReadWrite role grants its Read permission.
     assert types.lacking(["IdentityRiskyUser.ReadWrite.All"], ["riskUser"]) == []
     assert types.lacking(["AuditLog.Read.All"], ["signIn", "riskUser"]) == [
-        "Directory.Read.All", "IdentityRiskyUser.Read.All"]
+        "IdentityRiskyUser.Read.All"]
 
 
 class _FakeClient:
@@ -122,12 +122,12 @@ class _FakeClient:
 def test_windows_follow_graphs_clock_not_a_skewed_local_one() -> None:
     ticks = {"t": 100.0}
     skewed = T0 + timedelta(minutes=10)  # the local clock runs ten minutes fast
-    conn = GraphConnection(_FakeClient(("AuditLog.Read.All",), ticks), event_types(),
+    conn = GraphConnection(_FakeClient(("IdentityRiskEvent.Read.All",), ticks), event_types(),
                            local_now=lambda: skewed, event_types=("signIn",))
     assert conn.now() == T0  # from the token answer's Date header
     ticks["t"] += 30
     assert conn.now() == T0 + timedelta(seconds=30)
-    with pytest.raises(PermissionError, match=r"Directory\.Read\.All"):
+    with pytest.raises(PermissionError, match=r"AuditLog\.Read\.All"):
         conn.health_check()
 
 

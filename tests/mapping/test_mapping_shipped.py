@@ -248,6 +248,66 @@ RISK_USER_MEDIUM = {
     "Risk_Last_Update": "2018-09-22T00:04:49.1195968Z",
 }
 
+# Workload identities: no Microsoft example response is kept, so these events are written here
+# from the v1.0 riskyServicePrincipal and servicePrincipalRiskDetection resource pages.
+RISKY_SERVICE_PRINCIPAL_EVENT = {
+    "id": "9089a539-a539-9089-39a5-899039a58990", "appId": "a2ff3d73-1afb-4b10-9b47-2aa80b73e6b7",
+    "displayName": "Payroll Sync", "isEnabled": True, "isProcessing": False,
+    "riskDetail": "none", "riskLastUpdatedDateTime": "2024-05-01T10:00:00Z",
+    "riskLevel": "high", "riskState": "atRisk", "servicePrincipalType": "Application",
+}
+RISKY_SERVICE_PRINCIPAL = {
+    "Risk_Detail": "none",
+    "Risk_State": "atRisk",
+    "App_ID": "a2ff3d73-1afb-4b10-9b47-2aa80b73e6b7",
+    "Unique_Event_Key": "9089a539-a539-9089-39a5-899039a58990",
+    "Service_Principal_Name": "Payroll Sync",
+    "Service_Principal_Type": "Application",
+    "Severity": "high",
+    "Risk_Last_Update": "2024-05-01T10:00:00Z",
+}
+SERVICE_PRINCIPAL_DETECTION_EVENT = {
+    "id": "4e7d5f1c0a", "activity": "servicePrincipal",
+    "activityDateTime": "2024-05-01T09:58:00Z", "appId": "a2ff3d73-1afb-4b10-9b47-2aa80b73e6b7",
+    "detectedDateTime": "2024-05-01T09:59:00Z", "detectionTimingType": "offline",
+    "ipAddress": "20.190.1.2", "keyIds": ["k1"], "lastUpdatedDateTime": "2024-05-01T10:00:00Z",
+    "location": {"city": "Seattle", "state": "Washington", "countryOrRegion": "US"},
+    "riskDetail": "none", "riskEventType": "investigationsThreatIntelligence",
+    "riskLevel": "medium", "riskState": "atRisk", "servicePrincipalDisplayName": "Payroll Sync",
+    "servicePrincipalId": "9089a539-a539-9089-39a5-899039a58990", "source": "IdentityProtection",
+}
+SERVICE_PRINCIPAL_DETECTION = {
+    "City": "Seattle",
+    "Risk_Detail": "none",
+    "Risk_State": "atRisk",
+    "App_ID": "a2ff3d73-1afb-4b10-9b47-2aa80b73e6b7",
+    "Country_Or_Region": "US",
+    "State_Or_Province": "Washington",
+    "Unique_Event_Key": "4e7d5f1c0a",
+    "Source_IP_address": "20.190.1.2",
+    "Service_Principal_Name": "Payroll Sync",
+    "Service_Principal_ID": "9089a539-a539-9089-39a5-899039a58990",
+    "Activity": "servicePrincipal",
+    "Severity": "medium",
+    "Source_vendor_name": "IdentityProtection",
+    "Start_Time": "2024-05-01T09:59:00Z",
+    "Event_Type": "investigationsThreatIntelligence",
+    "Detection_Timing_Type": "offline",
+}
+
+
+@pytest.mark.parametrize(("event", "event_type", "expected"), [
+    (RISKY_SERVICE_PRINCIPAL_EVENT, "riskyServicePrincipal", RISKY_SERVICE_PRINCIPAL),
+    (SERVICE_PRINCIPAL_DETECTION_EVENT, "servicePrincipalRiskDetection",
+     SERVICE_PRINCIPAL_DETECTION),
+])
+def test_service_principal_events_map_through_their_own_source(
+    shipped: MappingSet, event: dict[str, Any], event_type: str, expected: dict[str, Any]
+) -> None:
+    mapped = shipped.map_response({"value": [{**event, "eventType": event_type}]})
+    assert mapped == [{"event_type": event_type, "fields": expected}]
+
+
 EXAMPLE_CASES = [
     pytest.param("signIns_list_1.normalized.json", "signIn", None, SIGN_IN_V1, id="signIns-v1.0"),
     pytest.param("signIns_list_3.json", "signIn", None, SIGN_IN_BETA, id="signIns-beta"),
@@ -295,6 +355,8 @@ def test_every_shipped_field_is_checked_by_hand(shipped: MappingSet) -> None:
         "default": [SIGN_IN_V1, SIGN_IN_BETA, RISK_DETECTION_V1, RISK_USER],
         "risk_detection": [RISK_DETECTION_V1],
         "risk_user": [RISK_USER],
+        "risky_service_principal": [RISKY_SERVICE_PRINCIPAL],
+        "service_principal_risk_detection": [SERVICE_PRINCIPAL_DETECTION],
     }
     for source in shipped.sources:
         checked = set().union(*expected_by_source[source.id])
@@ -335,6 +397,8 @@ def test_shipped_search_strings_and_main_event_json_path(shipped: MappingSet) ->
         "Default Event Source",
         "Event Source for Risk Detection",
         "Event Source for Risk User",
+        "Event Source for Risky Service Principal",
+        "Event Source for Service Principal Risk Detection",
     ]
 
 
