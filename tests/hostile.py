@@ -56,6 +56,8 @@ class HostileGraph:
                                "AuditLog.Read.All"]
         self.token_requests = 0
         self.graph_requests: list[str] = []
+        self.received: list[bytes] = []
+        """Every request line, header block and body as sent (to look for leaks)."""
         self._dir = tempfile.TemporaryDirectory()
 
     def __enter__(self) -> HostileGraph:
@@ -72,11 +74,13 @@ class HostileGraph:
                 pass
 
             def do_GET(self) -> None:
+                graph.received.append(self.requestline.encode() + str(self.headers).encode())
                 self._answer()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                graph.received.append(self.requestline.encode() + str(self.headers).encode()
+                                      + self.rfile.read(length))
                 self._answer()
 
             def _answer(self) -> None:
