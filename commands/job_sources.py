@@ -23,7 +23,7 @@ permissions by value), not from here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -169,12 +169,13 @@ class GraphConnection:
         spec = self.types.sources[source.name]
         params = window_query(spec, window, self.page_size, ordered=source.ordered)
         for page in self.client.iter_pages(spec.path, params=params,
-                                           permissions=self.types.permissions(source.name)):
+                                           permissions=self.types.permissions(source.name),
+                                           objects_only=False):
             records = page.get("value") or []
             for record in records:
                 if isinstance(record, dict):
                     record["eventType"] = source.name
-            yield [r for r in records if isinstance(r, Mapping)]
+            yield records  # an item that is not an object becomes the job's dead letter
 
     def health_check(self) -> str:
         """Test Connection: a token, and the application roles the job's event types need."""

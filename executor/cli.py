@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from executor.connection import read_connection_file
 from executor.errors import IntegrationError, ManifestError, UsageError, one_line
+from executor.limits import MAX_FILE_BYTES, load_json, load_yaml, read_stream, read_text
 from executor.redaction import RedactingFilter, Redactor
 from executor.result import EXIT_INVALID_INPUT, EXIT_SUCCESSFUL, ErrorEntry, Result, Status
 
@@ -62,11 +61,9 @@ def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
 def parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     if inputs_file:
-        text = sys.stdin.read() if inputs_file == "-" else _read(Path(inputs_file))
-        try:
-            loaded = yaml.safe_load(text)  # JSON is YAML
-        except yaml.YAMLError:
-            raise UsageError("--inputs is neither JSON nor YAML") from None
+        text = (read_stream(sys.stdin, "--inputs", MAX_FILE_BYTES) if inputs_file == "-"
+                else read_text(inputs_file, "--inputs file"))
+        loaded = load_yaml(text, "--inputs")  # JSON is YAML
         if not isinstance(loaded, dict):
             raise UsageError("--inputs must hold a mapping of input names to values")
         inputs.update(loaded)
@@ -155,10 +152,7 @@ def _map(args: argparse.Namespace, plugin: Any) -> int:
     """Map a saved response from stdin: one ``{"event_type", "fields"}`` line per event."""
     from executor.mapping import MappingError
 
-    try:
-        document = json.loads(sys.stdin.read())
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"standard input is not JSON: {exc.msg} (line {exc.lineno})") from None
+    document = load_json(read_stream(sys.stdin, "standard input"), "standard input")
     if isinstance(document, dict) and isinstance(document.get("raw_data"), dict):
         document = document["raw_data"]  # a saved result object: map its raw data
     try:

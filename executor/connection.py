@@ -1,4 +1,10 @@
-"""Connection parameters: from a file or a dict, ``${ENV}`` references, defaults, validation."""
+"""Connection parameters: from a file or a dict, ``${ENV}`` references, defaults, validation.
+
+``${NAME}`` references are expanded only in connection files read from disk (the host's own
+configuration, :class:`ConnectionFile`), never in a dict a platform passes to ``Connector.run``:
+whoever edits an integration instance must not be able to send the host's environment variables
+to a URL of their choosing. Error messages never echo a connection value.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
+from urllib.parse import unquote, urlsplit
 
 from executor.errors import InvalidInput, UsageError
+from executor.limits import load_yaml, read_text
 from executor.model import ConnectionParameter, Manifest
 from executor.schema_store import SchemaStore
 
@@ -28,18 +34,18 @@ def parse_bool(value: object) -> bool | None:
     return folded in _TRUE if folded in _TRUE | _FALSE else None
 
 
-def read_connection_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read connection file {path}: {exc.strerror}") from None
-    except yaml.YAMLError:
-        raise UsageError(f"connection file {path} is not valid YAML") from None
+class ConnectionFile(dict[str, Any]):
+    """Connection parameters read from a file on disk: the only kind whose ``${NAME}``
+    references :func:`resolve_connection` expands."""
+
+
+def read_connection_file(path: Path) -> ConnectionFile:
+    data = load_yaml(read_text(path, "connection file"), f"connection file {path}")
     if data is None:
-        return {}
+        return ConnectionFile()
     if not isinstance(data, dict):
         raise UsageError(f"connection file {path} must hold a mapping of parameter ids")
-    return data
+    return ConnectionFile(data)
 
 
 def _expand(param: ConnectionParameter, value: Any, environ: Mapping[str, str]) -> Any:
@@ -83,7 +89,9 @@ def resolve_connection(manifest: Manifest, store: SchemaStore, raw: Mapping[str,
         if param is None:
             raise InvalidInput(str(key), "is not a connection parameter; valid: "
                                + ", ".join(params))
-        value = _coerce(param, _expand(param, value, environ))
+        if isinstance(raw, ConnectionFile):
+            value = _expand(param, value, environ)
+        value = _coerce(param, value)
         if value is None or value == "":
             continue
         if param.fixed and param.default is not None and value != param.default:
@@ -117,14 +125,57 @@ def resolve_connection(manifest: Manifest, store: SchemaStore, raw: Mapping[str,
                     "dependentRequired", {}) and key in error.schema["dependentRequired"][r])
         else:
             hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
-            problem = f"must be {hint}" if hint else error.message
-            if key in params and params[key].secret:
-                problem = "is not acceptable"  # never echo a secret back
+            # jsonschema's own message quotes the value (a proxy URL's password, a secret):
+            # name the rule instead.
+            problem = f"must be {hint}" if hint else _rule(error.validator,
+                                                           error.validator_value)
         name = params[key].display_name if key in params else str(key)
         raise InvalidInput(name, problem)
     return resolved
 
 
+def _rule(validator: str, value: Any) -> str:
+    """A jsonschema keyword as words, without the offending value."""
+    words = {"type": f"of type {value}", "minimum": f"at least {value}",
+             "maximum": f"at most {value}", "exclusiveMinimum": f"greater than {value}",
+             "exclusiveMaximum": f"less than {value}", "minLength": "longer",
+             "maxLength": f"at most {value} characters", "enum": "one of "
+             + ", ".join(map(str, value)) if isinstance(value, list) else "an allowed value",
+             "const": f"{value}"}
+    return f"must be {words.get(validator, 'valid')}" if validator in words \
+        else "is not valid"
+
+
 def secret_values(manifest: Manifest, connection: Mapping[str, Any]) -> list[str]:
-    return [str(connection[p.id]) for p in manifest.connection_parameters
-            if p.secret and connection.get(p.id)]
+    """Every credential in the connection: secret parameters, and the user information of any
+    URL-valued one (``https://user:password@proxy:3128``)."""
+    found = [str(connection[p.id]) for p in manifest.connection_parameters
+             if p.secret and connection.get(p.id)]
+    for value in connection.values():
+        found += url_credentials(value)
+    return found
+
+
+def url_credentials(value: Any) -> list[str]:
+    """The user information of a URL, whole and by parts, plain and decoded."""
+    if not isinstance(value, str) or "@" not in value:
+        return []
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return []
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    found = [userinfo, parts.password or "", parts.username or ""]
+    found += [unquote(f) for f in found]
+    return [f for f in dict.fromkeys(found) if f]
+
+
+def mask_url(value: str) -> str:
+    """A URL with its user information replaced by ``***`` (for messages and logs)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "***"
+    if "@" not in parts.netloc:
+        return value
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()

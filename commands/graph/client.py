@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from commands.graph.auth import TokenInfo, TokenProvider, token_info
-from commands.graph.errors import error_from_response
+from commands.graph.errors import error_from_response, unexpected_response
 from commands.graph.logs import LogRedaction, logger
 from commands.graph.pacing import Pacer, workload
 from commands.graph.paging import PageIterator
@@ -33,21 +33,27 @@ from commands.graph.retry import (
     retries_status,
 )
 from commands.graph.settings import GraphSettings
-from commands.graph.transport import Transport, describe_failure, request_id, request_sent
+from commands.graph.transport import (
+    BodyTooLarge,
+    Transport,
+    describe_failure,
+    request_id,
+    request_sent,
+)
 from executor.errors import ConfigurationError, InvalidInput, RetriableError
 from executor.redaction import Redactor
 
 _FORBIDDEN_IN_PATH = ("..", "//", "?", "#", "\\")
 _FORBIDDEN_ENCODED = ("%2e", "%2f", "%5c")
 _QUERY_SAFE = "$'(),:/@"
+REFRESH_PAUSE = (60.0, 900.0)
+"""After a fresh token was rejected too (401 twice in a row), 401s are not answered with a new
+token for this long (doubling from the first value to the second), then tried again: a consent
+granted or a clock fixed later is picked up without a restart."""
 PREFER = "include-unknown-enum-members"
 """Enum members added after ``unknownFutureValue`` (riskDetail adminConfirmedAccountSafe,
 microsoftRevokedSessions, ...) are real values to a SOC; without this header Graph sends
 ``unknownFutureValue`` in their place and refuses them in ``$filter``."""
-
-
-class _BadBody(Exception):
-    """A 2xx answer whose body is not the JSON object it should be (a truncated response)."""
 
 
 class GraphClient:
@@ -74,7 +80,8 @@ class GraphClient:
         self.transport = Transport(settings, redactor)
         self.auth = TokenProvider(settings, self.transport, redactor, self._log_redaction,
                                   monotonic)
-        self._refresh_is_useless = False
+        self._no_refresh_until = float("-inf")
+        self._refresh_pause = REFRESH_PAUSE[0]
         self.server_date: datetime | None = None
         """The ``Date`` of the last answer (Graph's or the token endpoint's), parsed, aware."""
         self.server_date_at: float | None = None
@@ -111,12 +118,13 @@ class GraphClient:
         return self._get_json(self.url(path), params, permissions)
 
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None,
-                   permissions: Sequence[str] = (), max_items: int | None = None
-                   ) -> PageIterator:
-        """Every page of a collection, following ``@odata.nextLink`` (see :class:`PageIterator`)."""
+                   permissions: Sequence[str] = (), max_items: int | None = None, *,
+                   objects_only: bool = True) -> PageIterator:
+        """Every page of a collection, following ``@odata.nextLink`` (see :class:`PageIterator`;
+        ``objects_only=False`` hands items that are not objects to the caller)."""
         return PageIterator(lambda url, query: self._get_json(url, query, permissions),
                             self.url(path), params, base_url=self.settings.server_url,
-                            max_items=max_items)
+                            max_items=max_items, objects_only=objects_only)
 
     def post_action(self, path: str, body: Any, permissions: Sequence[str] = ()) -> int:
         """POST an action; the HTTP status (204 for the risky-user actions)."""
@@ -157,24 +165,32 @@ class GraphClient:
                 response = self.transport.request(method, url, headers=headers, params=query,
                                                   json=body)
                 self._note_date(response)
-                answer = _Answer(response, kind is RequestKind.READ)
             except requests.exceptions.SSLError as exc:
                 raise ConfigurationError(None, "Cannot reach Microsoft Graph: "
                                          + describe_failure(exc)) from None
-            except (requests.RequestException, _BadBody) as exc:
+            except BodyTooLarge as exc:
+                raise unexpected_response(None, str(exc)) from None
+            except requests.RequestException as exc:
                 self._wait_after_failure(method, url, kind, backoff, exc)
                 continue
             status = response.status_code
             if 200 <= status < 300:
-                return answer
-            if status == 401 and not refreshed and not self._refresh_is_useless:
+                if status == 200 and refreshed:
+                    self._refresh_pause = REFRESH_PAUSE[0]
+                return _Answer(response, kind is RequestKind.READ)
+            if status == 401 and not refreshed and self.monotonic() >= self._no_refresh_until:
                 logger.info("Graph rejected the access token (401, request-id %s); fetching a "
                             "new one and retrying once", request_id(response))
                 self.auth.invalidate()
                 refreshed = True
                 continue
             if status == 401 and refreshed:
-                self._refresh_is_useless = True  # a fresh token did not help: stop refreshing
+                # A fresh token did not help either: do not fetch one on every 401 from now,
+                # but try again after a pause (doubling while it keeps failing).
+                self._no_refresh_until = self.monotonic() + self._refresh_pause
+                logger.warning("Graph rejected a fresh access token too; next renewal on a 401 "
+                               "in %.0f s", self._refresh_pause)
+                self._refresh_pause = min(REFRESH_PAUSE[1], self._refresh_pause * 2)
             if not retries_status(kind, status):
                 raise error_from_response(response, redactor=self.redactor,
                                           permissions=permissions)
@@ -206,10 +222,9 @@ class GraphClient:
         self.sleep(wait)
 
     def _wait_after_failure(self, method: str, url: str, kind: RequestKind, backoff: Backoff,
-                            exc: Exception) -> None:
-        what = (describe_failure(exc) if isinstance(exc, requests.RequestException)
-                else "the response was incomplete")
-        if isinstance(exc, requests.RequestException) and not retries_failure(kind, exc):
+                            exc: requests.RequestException) -> None:
+        what = describe_failure(exc)
+        if not retries_failure(kind, exc):
             if request_sent(exc):
                 raise RetriableError(None, f"The outcome of {method} {_short(url)} is unknown: "
                                      f"{what}; it may or may not have been applied, so it was "
@@ -225,7 +240,8 @@ class GraphClient:
 
 
 class _Answer:
-    """A response, with its JSON body parsed for reads (a broken body counts as a failure)."""
+    """A response, with its JSON body parsed for reads (a body that is not a JSON object is an
+    unexpected response: reported, not retried)."""
 
     __slots__ = ("json_body", "response")
 
@@ -233,12 +249,19 @@ class _Answer:
         self.response = response
         self.json_body: dict[str, Any] = {}
         if parse and 200 <= response.status_code < 300:
+            rid = request_id(response)
             try:
                 body = json.loads(response.content) if response.content else {}
+            except RecursionError:
+                raise unexpected_response(response.status_code, "the JSON body is nested too "
+                                          "deeply", request_id=rid) from None
             except ValueError:
-                raise _BadBody from None
+                raise unexpected_response(response.status_code, "the body is not JSON",
+                                          request_id=rid) from None
             if not isinstance(body, dict):
-                raise _BadBody
+                raise unexpected_response(response.status_code, "the body is a JSON "
+                                          f"{_json_type(body)}, not an object",
+                                          request_id=rid)
             self.json_body = body
 
     @property
@@ -247,6 +270,11 @@ class _Answer:
 
     def close(self) -> None:
         self.response.close()
+
+
+def _json_type(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
 
 
 def _http_date(header: str | None) -> datetime | None:

@@ -80,3 +80,11 @@ def error_from_response(response: requests.Response, *, redactor: Redactor,
     if note:
         message = f"{message} ({note})"
     return cls(status, message, request_id=str(rid) if rid else None, code=code)
+
+
+def unexpected_response(status: int | None, what: str, *, request_id: str | None = None
+                        ) -> ApiError:
+    """A 2xx answer that is not what Graph documents (not JSON, not an object, too large):
+    reported as is, never retried (a repeated read of a 200 would get the same)."""
+    return ApiError(status, f"Graph sent an unexpected response ({what})",
+                    request_id=request_id, code="unexpectedResponse")

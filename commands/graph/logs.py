@@ -12,6 +12,7 @@ import logging
 from executor.redaction import RedactingFilter, Redactor
 
 logger = logging.getLogger("commands.graph")
+logger.addHandler(logging.NullHandler())  # a library: without the host's logging, say nothing
 
 
 class LogRedaction:

@@ -12,12 +12,16 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from commands.graph.errors import unexpected_response
 from executor.errors import ApiError
 
 NEXT_LINK = "@odata.nextLink"
 MAX_PAGES = 100_000
 """Guard against a service that hands out new links forever (a million risk detections at
 Graph's default 20 per page is 50,000 pages)."""
+MAX_EMPTY_PAGES = 20
+"""Graph may send an empty page with a next link while it searches (sign-ins do); twenty in a row
+is no search any more but a service making no progress: paging ends with an error."""
 
 Fetch = Callable[[str, Mapping[str, Any] | None], dict[str, Any]]
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -73,7 +77,8 @@ class PageIterator:
     """
 
     def __init__(self, fetch: Fetch, url: str, params: Mapping[str, Any] | None, *,
-                 base_url: str, max_items: int | None = None, max_pages: int = MAX_PAGES) -> None:
+                 base_url: str, max_items: int | None = None, max_pages: int = MAX_PAGES,
+                 max_empty_pages: int = MAX_EMPTY_PAGES, objects_only: bool = True) -> None:
         if max_items is not None and max_items < 0:
             raise ValueError("max_items must not be negative")
         self._fetch = fetch
@@ -82,6 +87,8 @@ class PageIterator:
         self._base_url = base_url
         self.max_items = max_items
         self.max_pages = max_pages
+        self.max_empty_pages = max_empty_pages
+        self.objects_only = objects_only
         self.pages = 0
         self.items = 0
         self.next_link: str | None = None
@@ -98,6 +105,7 @@ class PageIterator:
 
     def _pages(self) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
+        empty_in_a_row = 0
         url, params = self._url, self._params
         while True:
             if self.max_items is not None and self.items >= self.max_items:
@@ -108,10 +116,19 @@ class PageIterator:
             self.pages += 1
             values = page.get("value")
             if not isinstance(values, list):
-                raise ApiError(None, "Graph returned a page without a 'value' list")
+                raise unexpected_response(200, "a page without a 'value' list")
+            if self.objects_only:
+                odd = next((i for i, v in enumerate(values) if not isinstance(v, dict)), None)
+                if odd is not None:
+                    raise unexpected_response(200, f"item {odd} of 'value' on page {self.pages} "
+                                              f"is a {type(values[odd]).__name__}, not an object")
+            empty_in_a_row = empty_in_a_row + 1 if not values else 0
             link = page.get(NEXT_LINK)
             has_link = NEXT_LINK in page
             next_url = check_next_link(link, self._base_url, seen) if has_link else None
+            if next_url is not None and empty_in_a_row >= self.max_empty_pages:
+                raise PagingError(f"Graph sent {empty_in_a_row} empty pages in a row, each with "
+                                  "a new @odata.nextLink; stopped paging (no progress)")
             room = None if self.max_items is None else self.max_items - self.items
             if room is not None and len(values) >= room:
                 cut = len(values) > room

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-from executor.connection import parse_bool
+from executor.connection import parse_bool, url_credentials
 from executor.errors import InvalidInput
 
 DEFAULT_SERVER_URL = "https://graph.microsoft.com"
@@ -22,6 +22,10 @@ API_VERSIONS = ("v1.0", "beta")
 GRANT_TYPE = "client_credentials"
 DEFAULT_TIMEOUT = 60.0
 MAX_CONNECT_TIMEOUT = 10.0
+MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 600.0
+"""Timeout Seconds' range; ``schemas/connection.schema.json`` states the same (a test checks)."""
+PROXY_SCHEMES = ("http", "https")
+MAX_PEM_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,7 @@ class GraphSettings:
         if self.certificate is not None:
             found += [self.certificate.private_key_pem, self.certificate.passphrase]
         if self.proxy_url:
-            parts = urlsplit(self.proxy_url)
-            if parts.password:
-                found += [parts.password, unquote(parts.password)]
+            found += url_credentials(self.proxy_url)
         return [s for s in found if s]
 
     @classmethod
@@ -280,7 +282,12 @@ def _certificate(value: _Reader) -> CertificateCredential | None:
             raise InvalidInput("Certificate Path", "is required with Certificate Thumbprint")
         return None
     try:
-        pem = Path(path).expanduser().read_text(encoding="utf-8")
+        with Path(path).expanduser().open("rb") as handle:
+            data = handle.read(MAX_PEM_BYTES + 1)
+        if len(data) > MAX_PEM_BYTES:
+            raise InvalidInput("Certificate Path", f"{path} is larger than {MAX_PEM_BYTES:,} "
+                               "bytes: not a PEM key file")
+        pem = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not a PEM text file"
         raise InvalidInput("Certificate Path", f"cannot read {path}: {reason}") from None
@@ -337,7 +344,7 @@ def _proxy_url(raw: str | None) -> str | None:
         _ = parts.port  # raises ValueError on a bad port
     except ValueError:
         raise InvalidInput("Proxy URL", "is not a valid URL") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
         raise InvalidInput("Proxy URL", "must be an http:// or https:// URL of the proxy")
     return raw
 
@@ -358,6 +365,7 @@ def _timeout(raw: Any) -> float:
         seconds = float(raw)
     except (TypeError, ValueError):
         raise InvalidInput("Timeout Seconds", f"'{raw}' is not a number") from None
-    if not 1 <= seconds <= 600:
-        raise InvalidInput("Timeout Seconds", "must be between 1 and 600")
+    if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
+        raise InvalidInput("Timeout Seconds", f"must be between {MIN_TIMEOUT:g} and "
+                           f"{MAX_TIMEOUT:g}")
     return seconds

@@ -5,6 +5,12 @@ replace the connection's CA bundle and pick proxies from ``HTTPS_PROXY``; here t
 the proxy and TLS verification come from the connection alone, for Graph and token requests
 alike (MSAL is handed this session through :class:`MsalHttpClient`).
 
+Every request is bounded: ``timeout_seconds`` is the total for one exchange (connect, headers and
+the whole body), not a per-read timeout a server can reset by sending one byte at a time, and a
+body larger than :data:`MAX_BODY_BYTES` is refused while it is read, never buffered whole. Warnings
+raised while sending (urllib3's ``InsecureRequestWarning`` with Verify TLS off) go to the logger,
+never to stderr: the Python API promises not to print.
+
 Every request carries a fresh ``client-request-id``; one DEBUG line per request names the method,
 the redacted URL, the status, Graph's ``request-id`` and the elapsed time. Headers and bodies are
 never logged. Redirects are not followed, so an ``Authorization`` header cannot travel elsewhere.
@@ -12,13 +18,16 @@ never logged. Redirects are not followed, so an ``Authorization`` header cannot 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
 from commands.graph.logs import logger
@@ -26,12 +35,29 @@ from commands.graph.settings import GraphSettings
 from executor.redaction import Redactor
 
 USER_AGENT = "entra-id-protection-integration/0.1"
+MAX_BODY_BYTES = 64 << 20
+"""The largest response body taken (a page of 1,000 sign-ins is a few megabytes)."""
+_CHUNK = 1 << 16
+
+
+class DeadlineExceeded(requests.exceptions.ReadTimeout):
+    """The whole exchange took longer than the connection's Timeout Seconds."""
+
+
+class BodyTooLarge(Exception):
+    """The response body passed :data:`MAX_BODY_BYTES`; the connection was dropped."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the response body is larger than {limit // (1 << 20)} MB")
+        self.limit = limit
 
 
 class Transport:
-    def __init__(self, settings: GraphSettings, redactor: Redactor) -> None:
+    def __init__(self, settings: GraphSettings, redactor: Redactor, *,
+                 max_body: int = MAX_BODY_BYTES) -> None:
         self.settings = settings
         self.redactor = redactor
+        self.max_body = max_body
         session = requests.Session()
         session.trust_env = False
         session.verify = settings.verify
@@ -50,10 +76,22 @@ class Transport:
         client_request_id = str(uuid.uuid4())
         sent_headers["client-request-id"] = client_request_id
         started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.timeout_seconds
         try:
-            response = self.session.request(
-                method, url, headers=sent_headers, params=params, json=json, data=data,
-                timeout=self.settings.timeouts, allow_redirects=False)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                response = self.session.request(
+                    method, url, headers=sent_headers, params=params, json=json, data=data,
+                    timeout=self.settings.timeouts, allow_redirects=False, stream=True)
+                try:
+                    if response._content is False:  # not yet read (by a response hook)
+                        response._content = self._read_body(response, deadline)
+                except BaseException:
+                    response.close()  # the connection may hold the rest: never reuse it
+                    raise
+                response.raw.release_conn()
+            for warning in caught:
+                logger.debug("%s: %s", warning.category.__name__, warning.message)
         except requests.RequestException as exc:
             logger.debug("%s %s failed after %.3fs: %s (client-request-id %s)", method,
                          self.redactor.text(url), time.perf_counter() - started,
@@ -64,8 +102,48 @@ class Transport:
                      time.perf_counter() - started, request_id(response), client_request_id)
         return response
 
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        """The whole body, decoded, within the deadline and the size cap."""
+        raw = response.raw
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise DeadlineExceeded(
+                        f"no complete response within {self.settings.timeout_seconds:g} s",
+                        request=response.request, response=response)
+                _limit_next_read(raw, remaining)
+                chunk = raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_body:
+                    raise BodyTooLarge(self.max_body)
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise DeadlineExceeded(str(exc), request=response.request) from None
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc, request=response.request) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc, request=response.request
+                                                           ) from None
+        except OSError as exc:
+            raise requests.ConnectionError(exc, request=response.request) from None
+        return b"".join(chunks)
+
     def close(self) -> None:
         self.session.close()
+
+
+def _limit_next_read(raw: Any, seconds: float) -> None:
+    """Let the next socket read wait at most ``seconds`` (the rest of the deadline)."""
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(max(0.001, seconds))
 
 
 class MsalHttpClient:
@@ -133,6 +211,8 @@ def describe_failure(exc: requests.RequestException) -> str:
         return f"cannot connect through the proxy{where}"
     if isinstance(exc, requests.ConnectTimeout):
         return f"connection timed out{where}"
+    if isinstance(exc, DeadlineExceeded):
+        return f"no complete response within the timeout{where}"
     if isinstance(exc, requests.ReadTimeout):
         return f"no response within the read timeout{where}"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

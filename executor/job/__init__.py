@@ -1,6 +1,8 @@
 """The scheduled fetch job's runtime: generic, with no knowledge of any particular API.
 
-    job = Job(sources, connections, StateStore(path), open_sink("events.ndjson"), mapper)
+    store = StateStore("job.db")
+    job = Job(sources, connections, store, FileSink("events.ndjson", owner=store.identity),
+              mapper)
     job.run_cycle()
 
 A :class:`~executor.job.model.Source` says which record field the cursor runs on, how far back
@@ -12,7 +14,7 @@ delivery) is here.
 from executor.job.model import Checkpoint, Connection, Source, Window
 from executor.job.runner import CycleReport, Job, SourceRun
 from executor.job.schedule import run_forever, stop_on_signals
-from executor.job.sink import FileSink, StreamSink, open_sink
+from executor.job.sink import FileSink, SinkInUse, StreamSink
 from executor.job.state import StateStore
 from executor.job.step import fetch_step, finish_window, plan_window
 
@@ -22,6 +24,7 @@ __all__ = [
     "CycleReport",
     "FileSink",
     "Job",
+    "SinkInUse",
     "Source",
     "SourceRun",
     "StateStore",
@@ -29,7 +32,6 @@ __all__ = [
     "Window",
     "fetch_step",
     "finish_window",
-    "open_sink",
     "plan_window",
     "run_forever",
     "stop_on_signals",

@@ -23,6 +23,7 @@ def instant_key(text: str) -> str:
     date, clock, fraction, zone = match.groups()
     ticks = (fraction or "")[:7].ljust(7, "0")
     if zone in _UTC_ZONES:
+        datetime.fromisoformat(f"{date}T{clock}")  # ValueError for month 13, 25:61:61 ...
         return f"{date}T{clock}.{ticks}Z"
     offset = zone if ":" in zone or len(zone) == 3 else f"{zone[:3]}:{zone[3:]}"
     moment = datetime.fromisoformat(f"{date}T{clock}{offset}").astimezone(UTC)

@@ -4,8 +4,9 @@ A page from Graph costs a round trip (hundreds of milliseconds for 1,000 sign-in
 encoding and fsyncing it costs about as much again. One page of read-ahead on a worker thread
 overlaps the two. Only the worker touches the page iterator (and so the HTTP client) until the
 consumer is done with it: a consumer that stops early cancels the worker and waits for it, so the
-client is never used from two threads at once. Pages are handed over in order, and a failure is
-raised at the point where it happened, after the pages that came before it.
+client is never used from two threads at once (unless the process is being interrupted: then
+it leaves at once and the daemon worker dies with it). Pages are handed over in order, and a
+failure is raised at the point where it happened, after the pages that came before it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def prefetched(pages: Iterable[T], depth: int = 1) -> Iterator[T]:
 
     worker = threading.Thread(target=produce, name="job-prefetch", daemon=True)
     worker.start()
+    interrupted = False
     try:
         while True:
             is_page, item = handoff.get()
@@ -59,6 +61,11 @@ def prefetched(pages: Iterable[T], depth: int = 1) -> Iterator[T]:
                 return
             else:
                 raise item
+    except BaseException as exc:
+        # A second SIGINT/SIGTERM (KeyboardInterrupt) means exit now: the worker may sit in a
+        # request for the whole timeout, and the process is ending, so it is not waited for.
+        interrupted = not isinstance(exc, Exception | GeneratorExit)
+        raise
     finally:
         cancel.set()
-        worker.join()
+        worker.join(timeout=0 if interrupted else None)

@@ -1,11 +1,16 @@
 """One fetch cycle: for every connection and source, read the window page by page and deliver.
 
 Per page: drop the events already delivered (:func:`~executor.job.step.fetch_step`), map the
-rest, hand them to the sink (durable when ``write`` returns), then commit checkpoint, keys and
-sink length in one transaction. A failure anywhere leaves the last committed page as the
-checkpoint (and the sink is cut back to it); the next cycle reads again from there and delivers
-only what was not committed. For a source that is not ``ordered`` the cursor stays where it was
-until the window's last page, while the keys of each page still commit with it.
+rest, stage them beside the sink, commit checkpoint, keys and sink length in one transaction,
+then publish the page to the sink (see :mod:`executor.job.sink`). A failure anywhere leaves the
+last committed page as the checkpoint; the next cycle reads again from there and delivers only
+what was not committed. For a source that is not ``ordered`` the cursor stays where it was until
+the window's last page, while the keys of each page still commit with it.
+
+Time is not taken on trust: a window never ends later than the local clock plus
+``clock_tolerance``, whatever the service's ``Date`` says (a larger skew is a warning and is
+recorded for ``job status``); a cursor older than the service keeps records is moved up to what
+it keeps, with a warning naming the gap, recorded in the state.
 """
 
 from __future__ import annotations
@@ -17,12 +22,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from executor.job.deadletters import DeadLetterFile
+from executor.job.instants import key_of
 from executor.job.model import Checkpoint, Connection, Record, Source, Window
 from executor.job.prefetch import prefetched
 from executor.job.progress import Progress
 from executor.job.sink import Sink, encode
 from executor.job.state import StateStore, utc_text
 from executor.job.step import fetch_step, finish_window, plan_window
+
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""How far the service's clock may run ahead of the local one before the window stops following
+it (and the skew is reported)."""
 
 log = logging.getLogger("executor.job")
 
@@ -40,13 +51,18 @@ class SourceRun:
     cursor: str | None = None
     error: str | None = None
     stopped: bool = False
+    dead_letters: int = 0
+    clock_skew_seconds: float | None = None
+    gap: tuple[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"connection": self.label, "event_type": self.source,
                 "window": None if self.window is None else
                 {"start": self.window.start, "end": self.window.end},
                 "delivered": self.delivered, "pages": self.pages, "cursor": self.cursor,
-                "error": self.error, "stopped": self.stopped}
+                "error": self.error, "stopped": self.stopped,
+                "dead_letters": self.dead_letters, "clock_skew_seconds": self.clock_skew_seconds,
+                "gap": None if self.gap is None else {"from": self.gap[0], "to": self.gap[1]}}
 
 
 @dataclass
@@ -81,7 +97,9 @@ class Job:
                  stop: threading.Event | None = None,
                  progress: Progress | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 redact: Callable[[str], str] = lambda text: text) -> None:
+                 redact: Callable[[str], str] = lambda text: text,
+                 clock_tolerance: timedelta = CLOCK_TOLERANCE,
+                 dead_letters: DeadLetterFile | None = None) -> None:
         self.sources = list(sources)
         self.connections = list(connections)
         self.store = store
@@ -93,13 +111,17 @@ class Job:
         self.progress = progress or Progress(enabled=False)
         self.clock = clock
         self.redact = redact
+        self.clock_tolerance = clock_tolerance
+        self.dead_letters = dead_letters or DeadLetterFile(store.dead_letter_path)
         self._recovered = False
 
     def recover(self) -> None:
-        """Cut the sink back to what the state says was committed (after a crash)."""
+        """Bring the sink to what the state says was committed (after a crash): publish the
+        rest of a committed page, never cut anything (see :mod:`executor.job.sink`)."""
         if self.sink.path is not None:
-            length = self.sink.recover(self.store.sink_length(self.sink.path))
-            if length is not None:
+            committed = self.store.sink_commit(self.sink.path)
+            length = self.sink.recover(*committed) if committed else self.sink.recover(None)
+            if length is not None and (committed is None or length != committed[0]):
                 self.store.set_sink_length(self.sink.path, length)
         else:
             self.sink.recover(None)
@@ -155,9 +177,9 @@ class Job:
                         "at %s", connection.label, source.name, run.delivered, run.pages,
                         run.error, run.cursor)
             log.debug("%s %s failure", connection.label, source.name, exc_info=True)
-            # The sink may hold a page the state does not (fsynced, then the commit failed):
-            # cut it off now, or the next commit (another source's) would record those bytes
-            # as committed and the page, fetched again, would be delivered twice.
+            # A page may be staged and not committed (drop it), or committed and not yet
+            # published (publish it) before anything else is written.
+            self.sink.discard()
             self._cut_back()
         self.store.run_finished(connection.id, source.name, utc_text(self.clock()), run.error)
         if run.error is None and not run.stopped:
@@ -166,7 +188,7 @@ class Job:
         return run
 
     def _cut_back(self) -> None:
-        """Bring the sink back to its committed length after a failure; should that fail too,
+        """Bring the sink to its committed length after a failure; should that fail too,
         nothing more may be written before a restart has done it (the error propagates)."""
         try:
             self.recover()
@@ -181,8 +203,9 @@ class Job:
         started = None
         if checkpoint.cursor is None:
             started = self.store.backfill_start(connection.id, source.name)
-        window = plan_window(checkpoint, connection.now(), source, self.backfill,
-                             started=started)
+        now = self._trusted_now(connection, source, run)
+        window = plan_window(checkpoint, now, source, self.backfill, started=started)
+        window = self._clamped(connection, source, window, now, run)
         run.window = window
         if window.first:
             self.store.first_window(connection.id, source.name, window.start)
@@ -205,6 +228,36 @@ class Job:
             checkpoint = step.checkpoint
             run.cursor = checkpoint.cursor
 
+    def _trusted_now(self, connection: Connection, source: Source, run: SourceRun) -> datetime:
+        """The service's time, but never later than the local clock plus the tolerance."""
+        service = connection.now()
+        local = self.clock()
+        skew = (service - local).total_seconds()
+        run.clock_skew_seconds = round(skew, 3)
+        self.store.record_skew(connection.id, source.name, skew)
+        if abs(skew) > self.clock_tolerance.total_seconds():
+            log.warning("%s %s: the service's clock is %+.0f s off the local clock (tolerance "
+                        "%.0f s); windows end at the local clock plus the tolerance",
+                        connection.label, source.name, skew,
+                        self.clock_tolerance.total_seconds())
+        return min(service, local + self.clock_tolerance)
+
+    def _clamped(self, connection: Connection, source: Source, window: Window, now: datetime,
+                 run: SourceRun) -> Window:
+        """A resumed window that starts before the service keeps records starts where it does;
+        the span skipped is logged and recorded (``job status`` shows it)."""
+        if window.first or source.max_backfill is None or window.empty:
+            return window
+        oldest = key_of(now - source.max_backfill)
+        if window.start >= oldest:
+            return window
+        run.gap = (window.start, oldest)
+        self.store.record_gap(connection.id, source.name, window.start, oldest)
+        log.warning("%s %s: the cursor is older than the service keeps records (%s); events "
+                    "from %s to %s cannot be read any more, reading from %s", connection.label,
+                    source.name, source.max_backfill, window.start, oldest, oldest)
+        return Window(oldest, window.end, window.first)
+
     def _fetch_window(self, connection: Connection, source: Source, window: Window,
                       checkpoint: Checkpoint, run: SourceRun) -> Checkpoint:
         """Every page of one query; the checkpoint after the last page committed."""
@@ -213,16 +266,20 @@ class Job:
         pages = prefetched(connection.pages(source, window))
         try:
             for page in pages:
-                step = fetch_step(checkpoint, page, source, newest=newest, hold_cursor=hold)
+                step = fetch_step(checkpoint, page, source, newest=newest, hold_cursor=hold,
+                                  window=window)
                 if step.out_of_order and not hold:
                     log.warning("%s %s: records out of %s order; the cursor waits for the window's "
                                 "end", connection.label, source.name, source.cursor_field)
                 hold = hold or step.out_of_order
                 newest = step.newest
+                dead = self._file_dead_letters(connection, source, step.dead)
+                run.dead_letters += len(step.dead)
                 lines = [encode(source.name, self.mapper(record), record) for record in step.fresh]
-                length = self.sink.write(lines)
+                length = self.sink.stage(lines)
                 self.store.commit(connection.id, source.name, step, sink_path=self.sink.path,
-                                  sink_length=length)
+                                  sink_length=length, staged=self.sink.staged_size, dead=dead)
+                self.sink.publish()
                 checkpoint = step.checkpoint
                 run.delivered += len(step.fresh)
                 run.pages += 1
@@ -237,3 +294,15 @@ class Job:
         finally:
             pages.close()  # stops the read-ahead before the client is used again
         return checkpoint
+
+    def _file_dead_letters(self, connection: Connection, source: Source,
+                           dead: Sequence[Any]) -> dict[str, str]:
+        """Write the page's new dead letters (fsynced) before its commit; key -> reason."""
+        new = {d.key: d for d in dead
+               if not self.store.dead_letter_known(connection.id, source.name, d.key)}
+        if new:
+            for letter in new.values():
+                log.warning("%s %s: record filed as a dead letter (%s) in %s", connection.label,
+                            source.name, letter.reason, self.dead_letters.path)
+            self.dead_letters.write(connection.label, source.name, list(new.values()))
+        return {key: letter.reason for key, letter in new.items()}

@@ -1,15 +1,32 @@
-"""Where events go: an NDJSON file (exactly once) or standard output.
+"""Where events go: an NDJSON file (exactly once, readers see only committed events) or stdout.
 
-A file sink makes each page durable before the checkpoint moves: the lines are written in one
-piece, then ``fsync``; its length after the page is committed with the checkpoint. On start it
-is cut back to the last committed length, which removes a page written just before a crash and
-never checkpointed (that page is fetched again). Standard output cannot be cut back, so across a
-crash it is at-least-once: the page in flight at the crash may be written again.
+The file sink's guarantee: **every byte a reader can see in the sink is committed**. The sink is
+only ever appended to, never cut back, so ``tail -F`` and the file inputs of Filebeat, Fluent Bit
+and Vector (which follow a file by inode and offset, and take a shrinking file for a new one)
+read every event once. A page goes through three steps:
+
+1. **stage**: the page is written to a side file (``.NAME.pending`` beside the sink) and fsynced;
+2. **commit**: the state records, in one transaction with the checkpoint, the sink length after
+   the page and the page's size;
+3. **publish**: the page is appended to the sink and fsynced.
+
+Recovery on start compares the sink's size ``S`` with the committed length ``T`` and page size
+``P``: a crash before (2) leaves ``S == T`` and a stale side file, which is ignored (the page is
+fetched again: it was never visible); a crash during (3) leaves ``T - P <= S < T``, and the
+missing ``T - S`` bytes are the end of the side file, appended now; ``S == T`` after (3). A sink
+shorter than that or longer than ``T`` was changed by someone else (rotated, truncated, appended
+to): it is never cut, a warning is logged and the job appends after what it holds.
+
+One writer per sink: the sink is ``flock``-ed while a job has it open, and a marker beside it
+(``.NAME.owner``) names the job state that writes it, so a second state pointed at the same sink
+is refused even when the two never run at the same time (its recovery would otherwise act on the
+other job's bytes). Standard output cannot be staged: across a crash it is at-least-once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -19,6 +36,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 log = logging.getLogger("executor.job")
+
+
+class SinkInUse(Exception):
+    """Another job (another state) writes this sink."""
 
 
 def encode(event_type: str, fields: Any, raw: Any) -> bytes:
@@ -32,64 +53,131 @@ class Sink(Protocol):
     path: str | None
     """The absolute path for a file sink (its committed length is kept in the state)."""
 
-    def recover(self, committed: int | None) -> int | None:
-        """Cut the sink back to ``committed``; return the length to record (None: untracked)."""
+    def recover(self, committed: int | None, staged: int = 0) -> int | None:
+        """Bring the sink to ``committed`` (see the module text); the length to record."""
         ...
 
-    def write(self, lines: list[bytes]) -> int | None:
-        """Take the lines durably; return the committed length after them."""
+    def stage(self, lines: list[bytes]) -> int | None:
+        """Make the page durable aside; the sink length once it is published."""
         ...
+
+    def publish(self) -> None:
+        """Append the staged page (after its commit)."""
+        ...
+
+    def discard(self) -> None:
+        """Forget the staged page (its commit failed)."""
+        ...
+
+    @property
+    def staged_size(self) -> int: ...
 
     def close(self) -> None: ...
 
 
 class FileSink:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, owner: str | None = None) -> None:
         self.path = str(Path(path).resolve())
-        directory = os.path.dirname(self.path)
+        directory, name = os.path.split(self.path)
         os.makedirs(directory, exist_ok=True)
+        self.pending_path = os.path.join(directory, f".{name}.pending")
+        self.owner_path = os.path.join(directory, f".{name}.owner")
         created = not os.path.exists(self.path)
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = -1
+            raise SinkInUse("another job is writing this sink right now; give each job its own "
+                            "--sink, or fetch several event types in one job (repeat "
+                            "--event-type) with one --state") from None
+        try:
+            if owner is not None:
+                self._claim(owner)
+        except BaseException:
+            self.close()
+            raise
         if created:  # the new directory entry must survive a crash as well
             _fsync_dir(directory)
         self.length = os.fstat(self.fd).st_size
+        self._staged = b""
 
-    def recover(self, committed: int | None) -> int:
+    def _claim(self, owner: str) -> None:
+        try:
+            with open(self.owner_path, encoding="utf-8") as handle:
+                recorded = handle.read().strip()
+        except FileNotFoundError:
+            recorded = ""
+        if recorded and recorded != owner:
+            raise SinkInUse(f"this sink belongs to another job state ({recorded}, recorded in "
+                            f"{self.owner_path}); two states on one sink would cut or repeat "
+                            "each other's events. Give each job its own --sink, or fetch "
+                            "several event types in one job (repeat --event-type) with one "
+                            "--state; remove the marker only if that other state is gone")
+        if not recorded:
+            with open(self.owner_path, "w", encoding="utf-8") as handle:
+                handle.write(owner + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    @property
+    def staged_size(self) -> int:
+        return len(self._staged)
+
+    def recover(self, committed: int | None, staged: int = 0) -> int:
         size = os.fstat(self.fd).st_size
-        if committed is None:
+        self._staged = b""
+        if committed is None or size == committed:
             self.length = size  # a sink new to this state: append after what it holds
-        elif size > committed:
-            log.warning("sink %s: cutting %d bytes written after the last checkpoint",
-                        self.path, size - committed)
-            os.ftruncate(self.fd, committed)
-            os.fsync(self.fd)
-            self.length = committed
-        elif size < committed:
-            log.warning("sink %s is shorter than its committed length (%d < %d): rotated or "
-                        "cut by someone else; appending from its end", self.path, size,
-                        committed)
-            self.length = size
-        else:
-            self.length = size
+            return self.length
+        if committed - staged <= size < committed:
+            missing = committed - size
+            tail = self._pending_tail(staged, missing)
+            if tail is not None:
+                log.info("sink %s: publishing the last %d bytes of a committed page (the job "
+                         "stopped while appending it)", self.path, missing)
+                self._append(tail)
+                self.length = committed
+                return self.length
+        log.warning("sink %s was changed by someone else (%d bytes, %d committed): it is not "
+                    "cut; the job appends after what it holds", self.path, size, committed)
+        self.length = size
         return self.length
 
-    def write(self, lines: list[bytes]) -> int:
-        if lines:
-            data = memoryview(b"".join(lines))
-            size = len(data)
+    def _pending_tail(self, staged: int, missing: int) -> bytes | None:
+        try:
+            with open(self.pending_path, "rb") as handle:
+                page = handle.read()
+        except OSError:
+            return None
+        if len(page) != staged or missing > len(page):
+            return None
+        return page[len(page) - missing:]
+
+    def stage(self, lines: list[bytes]) -> int:
+        self._staged = b"".join(lines)
+        if self._staged:
+            fd = os.open(self.pending_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
             try:
-                while data:
-                    written = os.write(self.fd, data)
-                    data = data[written:]
-                os.fsync(self.fd)
-            except OSError:
-                # Disk full, I/O error: take back what part of the page got in, so the next
-                # page starts on a line of its own and the committed length stays true.
-                with contextlib.suppress(OSError):  # else recover() cuts it on the next start
-                    os.ftruncate(self.fd, self.length)
-                raise
-            self.length += size
-        return self.length
+                _write_all(fd, self._staged)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return self.length + len(self._staged)
+
+    def publish(self) -> None:
+        if self._staged:
+            self._append(self._staged)
+            self.length += len(self._staged)
+            self._staged = b""
+
+    def discard(self) -> None:
+        self._staged = b""
+
+    def _append(self, data: bytes) -> None:
+        _write_all(self.fd, data)
+        os.fsync(self.fd)
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -101,14 +189,15 @@ class StreamSink:
     """Standard output (or any binary stream); flushed per page, fsynced if it is a file."""
 
     path = None
+    staged_size = 0
 
     def __init__(self, stream: BinaryIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout.buffer
 
-    def recover(self, committed: int | None) -> None:
+    def recover(self, committed: int | None, staged: int = 0) -> None:
         return None
 
-    def write(self, lines: list[bytes]) -> None:
+    def stage(self, lines: list[bytes]) -> None:
         if lines:
             self.stream.write(b"".join(lines))
             self.stream.flush()
@@ -120,12 +209,21 @@ class StreamSink:
                 pass
         return None
 
+    def publish(self) -> None:
+        return None
+
+    def discard(self) -> None:
+        return None
+
     def close(self) -> None:
         self.stream.flush()
 
 
-def open_sink(target: str) -> FileSink | StreamSink:
-    return StreamSink() if target == "-" else FileSink(target)
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _fsync_dir(directory: str) -> None:
@@ -133,9 +231,6 @@ def _fsync_dir(directory: str) -> None:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
         return
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    os.close(fd)

@@ -5,8 +5,13 @@ just delivered, the keys that fell out of the overlap, the sink's committed leng
 delivery count. The sink is fsynced *before* that transaction, and on start the sink is cut back
 to the length recorded here, so a crash at any point leaves sink and checkpoint agreeing.
 
-WAL with ``synchronous=NORMAL``: a power loss may drop the last commits, but since the sink
-length is committed with the checkpoint, the sink is then cut back to match: still exactly once.
+WAL with ``synchronous=FULL``: a commit is on disk when it returns, because the file sink
+publishes a page only after its commit (see :mod:`executor.job.sink`) and so must never find the
+state behind the sink after a power loss.
+
+One job per state: the lock is an ``flock`` on the database file itself, so a symlink, a hard link
+or another spelling of the path reaches the same lock. Each state has an identity (a UUID in
+``meta``) that a file sink records, so a second state pointed at the same sink is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +31,7 @@ from executor.errors import UsageError
 from executor.job.model import Checkpoint
 from executor.job.step import Step
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
@@ -39,6 +45,9 @@ CREATE TABLE IF NOT EXISTS seen (
     PRIMARY KEY (connection, source, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_by_cursor ON seen (connection, source, cursor);
 CREATE TABLE IF NOT EXISTS sinks (path TEXT PRIMARY KEY, committed_length INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (connection, source, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (
     connection TEXT PRIMARY KEY, label TEXT, checked_at TEXT, ok INTEGER, message TEXT,
     last_failure_at TEXT, last_failure TEXT);
@@ -64,6 +73,12 @@ class SourceStatus:
     last_error: str | None
     last_error_at: str | None
     seen_keys: int
+    clock_skew_seconds: float | None
+    """Service clock minus local clock at the last run (positive: the service is ahead)."""
+    gap_from: str | None
+    gap_to: str | None
+    """A span the source could not read (its cursor was older than the service keeps)."""
+    dead_letters: int
 
 
 class StateStore:
@@ -83,18 +98,42 @@ class StateStore:
             self._take_lock()
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        self._upgrade()
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),))
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)",
+                        (str(uuid.uuid4()),))
+
+    def _upgrade(self) -> None:
+        """Columns added since schema version 1 (a state written by an older job)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(sources)")}
+        for column, kind in (("clock_skew_seconds", "REAL"), ("gap_from", "TEXT"),
+                             ("gap_to", "TEXT")):
+            if column not in have:
+                self.db.execute(f"ALTER TABLE sources ADD COLUMN {column} {kind}")
+        if "staged" not in {row[1] for row in self.db.execute("PRAGMA table_info(sinks)")}:
+            self.db.execute("ALTER TABLE sinks ADD COLUMN staged INTEGER NOT NULL DEFAULT 0")
+
+    @property
+    def identity(self) -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key='identity'").fetchone()
+        return str(row[0]) if row else str(self.path.resolve())
+
+    @property
+    def dead_letter_path(self) -> Path:
+        """Records the job could not deliver, one JSON line each, beside the state."""
+        return self.path.resolve().with_name(self.path.resolve().name + ".dead-letters.ndjson")
 
     def _take_lock(self) -> None:
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(f"another job is running on the state {self.path}") from None
+            raise UsageError(f"another job is running on the state {self.path} (the same file "
+                             f"as {os.path.realpath(self.path)})") from None
         self._lock_fd = fd
 
     def close(self) -> None:
@@ -129,8 +168,11 @@ class StateStore:
                    (connection, source, label))
 
     def commit(self, connection: str, source: str, step: Step, *, sink_path: str | None,
-               sink_length: int | None) -> None:
-        """Make one page (or a window's end) durable: checkpoint, keys, sink length, counts."""
+               sink_length: int | None, staged: int = 0,
+               dead: Mapping[str, str] | None = None) -> None:
+        """Make one page (or a window's end) durable: checkpoint, keys, sink length (and the
+        size of the page staged to reach it), dead letters (key: reason), counts."""
+        dead = dead or {}
         with self.transaction() as db:
             self._ensure(db, connection, source)
             db.execute("UPDATE sources SET cursor=?, events_delivered=events_delivered+?, "
@@ -145,18 +187,55 @@ class StateStore:
                 db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)",
                                [(connection, source, k, v) for k, v in step.added.items()])
             if sink_path is not None and sink_length is not None:
-                db.execute("INSERT OR REPLACE INTO sinks VALUES (?, ?)", (sink_path, sink_length))
+                db.execute("INSERT OR REPLACE INTO sinks (path, committed_length, staged) "
+                           "VALUES (?, ?, ?)", (sink_path, sink_length, staged))
+            for key, reason in dead.items():
+                db.execute("INSERT OR IGNORE INTO dead_letters VALUES (?, ?, ?, ?, ?)",
+                           (connection, source, key, reason, utc_text()))
 
     # Sinks ---------------------------------------------------------------------------------
 
     def sink_length(self, path: str) -> int | None:
-        row = self.db.execute("SELECT committed_length FROM sinks WHERE path=?",
+        row = self.sink_commit(path)
+        return None if row is None else row[0]
+
+    def sink_commit(self, path: str) -> tuple[int, int] | None:
+        """(committed length, bytes of the last page) of a sink; None when new to the state."""
+        row = self.db.execute("SELECT committed_length, staged FROM sinks WHERE path=?",
                               (path,)).fetchone()
-        return row[0] if row else None
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def set_sink_length(self, path: str, length: int) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO sinks VALUES (?, ?)", (path, length))
+            db.execute("INSERT OR REPLACE INTO sinks (path, committed_length, staged) "
+                       "VALUES (?, ?, 0)", (path, length))
+
+    # Dead letters, clock skew, gaps, resets -------------------------------------------------
+
+    def dead_letter_known(self, connection: str, source: str, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM dead_letters WHERE connection=? AND source=? "
+                               "AND key=?", (connection, source, key)).fetchone() is not None
+
+    def record_skew(self, connection: str, source: str, seconds: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sources SET clock_skew_seconds=? WHERE connection=? AND "
+                       "source=?", (round(seconds, 3), connection, source))
+
+    def record_gap(self, connection: str, source: str, start: str, end: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sources SET gap_from=?, gap_to=? WHERE connection=? AND "
+                       "source=?", (start, end, connection, source))
+
+    def reset_source(self, source: str, since: str | None) -> list[str]:
+        """Move ``source``'s cursor (every connection's) to ``since``, or back to a first run;
+        its delivered keys are forgotten. The labels of the connections changed."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT connection, COALESCE(label, connection) FROM sources "
+                              "WHERE source=?", (source,)).fetchall()
+            db.execute("UPDATE sources SET cursor=?, backfill_start=NULL, gap_from=NULL, "
+                       "gap_to=NULL WHERE source=?", (since, source))
+            db.execute("DELETE FROM seen WHERE source=?", (source,))
+        return [label for _, label in rows]
 
     # Run bookkeeping -----------------------------------------------------------------------
 
@@ -213,7 +292,9 @@ class StateStore:
             "s.events_delivered, "
             "s.last_run_started, s.last_run_finished, s.last_success, s.last_run_events, "
             "s.last_error, s.last_error_at, (SELECT COUNT(*) FROM seen k WHERE "
-            "k.connection=s.connection AND k.source=s.source) "
+            "k.connection=s.connection AND k.source=s.source), s.clock_skew_seconds, "
+            "s.gap_from, s.gap_to, (SELECT COUNT(*) FROM dead_letters d WHERE "
+            "d.connection=s.connection AND d.source=s.source) "
             "FROM sources s ORDER BY s.connection, s.source").fetchall()
         return [SourceStatus(*row) for row in rows]
 

@@ -6,9 +6,12 @@ exactly-once delivery can be tested (and property-tested) without a network, a f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from executor.job.instants import instant_key, key_of, shift
 from executor.job.model import Checkpoint, Record, Source, Window
@@ -34,6 +37,15 @@ def plan_window(checkpoint: Checkpoint, now: datetime, source: Source,
 
 
 @dataclass(frozen=True)
+class DeadLetter:
+    """A record the job cannot deliver exactly once, and why (it goes to the dead-letter file)."""
+
+    key: str
+    reason: str
+    record: Any
+
+
+@dataclass(frozen=True)
 class Step:
     """What one page changes: the events to deliver and the checkpoint once they are taken."""
 
@@ -46,11 +58,20 @@ class Step:
     newest: str | None = None
     """The highest cursor value read so far in this window."""
     out_of_order: bool = False
+    dead: list[DeadLetter] = field(default_factory=list)
+    """Records without an id, without a readable cursor value, or not objects at all."""
 
 
-def fetch_step(checkpoint: Checkpoint, records: Iterable[Record], source: Source, *,
-               newest: str | None = None, hold_cursor: bool = False) -> Step:
+def fetch_step(checkpoint: Checkpoint, records: Iterable[Any], source: Source, *,
+               newest: str | None = None, hold_cursor: bool = False,
+               window: Window | None = None) -> Step:
     """Deliver the records not delivered before; move the cursor to the newest value taken.
+
+    Only values inside ``window`` move the cursor: a record dated after the window's end (a
+    service clock running ahead, a ``2099-01-01`` typo) or before its start is delivered, but
+    the cursor never follows it. A record that is not an object, has no id, or whose cursor field
+    is missing or not a time cannot be keyed for exactly-once delivery: it becomes a
+    :class:`DeadLetter` and the page goes on.
 
     ``newest`` is the highest cursor value of the window's earlier pages. Should a record come
     back older than that, the source is not ordered as asked, and the cursor is held (from this
@@ -62,20 +83,26 @@ def fetch_step(checkpoint: Checkpoint, records: Iterable[Record], source: Source
     cursor = checkpoint.cursor
     fresh: list[Record] = []
     added: dict[str, str] = {}
+    dead: list[DeadLetter] = []
     out_of_order = False
     for record in records:
-        raw = source.cursor_of(record)
-        value = _normalised(raw)
+        problem = _undeliverable(record, source)
+        if problem is not None:
+            dead.append(DeadLetter(_dead_key(record, source), problem, record))
+            continue
+        value = _normalised(source.cursor_of(record))
+        assert value is not None
         key = source.key_of(record, value)
         if key in seen:
             continue
-        seen[key] = added[key] = value or ""
+        seen[key] = added[key] = value
         fresh.append(record)
-        if value is not None:
-            if newest is not None and value < newest:
-                out_of_order = True
-            elif newest is None or value > newest:
-                newest = value
+        if window is not None and not window.start <= value <= window.end:
+            continue  # delivered, but a time outside the window never moves the cursor
+        if newest is not None and value < newest:
+            out_of_order = True
+        elif newest is None or value > newest:
+            newest = value
     if out_of_order:
         hold_cursor = True
     if not hold_cursor and newest is not None and (cursor is None or newest > cursor):
@@ -85,7 +112,8 @@ def fetch_step(checkpoint: Checkpoint, records: Iterable[Record], source: Source
         forget_before = shift(cursor, -source.overlap)
         seen = {k: v for k, v in seen.items() if v >= forget_before}
         added = {k: v for k, v in added.items() if v >= forget_before}
-    return Step(fresh, Checkpoint(cursor, seen), added, forget_before, newest, out_of_order)
+    return Step(fresh, Checkpoint(cursor, seen), added, forget_before, newest, out_of_order,
+                dead)
 
 
 def finish_window(checkpoint: Checkpoint, window: Window, source: Source) -> Step:
@@ -96,6 +124,29 @@ def finish_window(checkpoint: Checkpoint, window: Window, source: Source) -> Ste
     forget_before = shift(cursor, -source.overlap)
     seen = {k: v for k, v in checkpoint.seen.items() if v >= forget_before}
     return Step([], Checkpoint(cursor, seen), {}, forget_before)
+
+
+def _undeliverable(record: Any, source: Source) -> str | None:
+    if not isinstance(record, Mapping):
+        return f"not an object but {type(record).__name__}"
+    identifier = record.get(source.id_field)
+    if identifier is None or identifier == "" or isinstance(identifier, dict | list):
+        return f"no {source.id_field}"
+    raw = record.get(source.cursor_field)
+    if raw is None or raw == "":
+        return f"no {source.cursor_field}"
+    if _normalised(raw if isinstance(raw, str) else None) is None:
+        return f"{source.cursor_field} is not a time: {str(raw)[:64]!r}"
+    return None
+
+
+def _dead_key(record: Any, source: Source) -> str:
+    """A stable key for a dead letter, so the same record is filed once however often read."""
+    if isinstance(record, Mapping):
+        return f"{record.get(source.id_field)}|{record.get(source.cursor_field)}|" + \
+            hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()
+                           ).hexdigest()[:16]
+    return "|" + hashlib.sha256(json.dumps(record, default=str).encode()).hexdigest()
 
 
 def _normalised(value: str | None) -> str | None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from commands.graph.paging import PageIterator, PagingError
+from commands.graph.paging import MAX_EMPTY_PAGES, PageIterator, PagingError
+from executor.errors import ApiError
 
 BASE = "https://graph.example:8443"
 FIRST = f"{BASE}/v1.0/auditLogs/signIns"
@@ -42,7 +43,7 @@ def items(iterator: PageIterator) -> list[int]:
 
 def test_follows_whole_links_past_empty_pages() -> None:
     fetch = chain([1, 2], [3], [], [], [4, 5])
-    iterator = PageIterator(fetch, FIRST, {"$top": 2}, base_url=BASE)
+    iterator = PageIterator(fetch, FIRST, {"$top": 2}, base_url=BASE, objects_only=False)
     assert items(iterator) == [1, 2, 3, 4, 5]
     assert fetch.asked[0] == (FIRST, {"$top": 2})
     assert [url for url, _ in fetch.asked[1:]] == [fetch.pages[u]["@odata.nextLink"]
@@ -64,7 +65,7 @@ def test_follows_whole_links_past_empty_pages() -> None:
 ])
 def test_refuses_links_it_must_not_follow(link: Any, problem: str) -> None:
     fetch = Pages({FIRST: {"value": [1], "@odata.nextLink": link}})
-    iterator = PageIterator(fetch, FIRST, None, base_url=BASE)
+    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False)
     with pytest.raises(PagingError) as caught:
         items(iterator)
     assert problem in caught.value.message
@@ -78,7 +79,7 @@ def test_host_comparison_ignores_case_and_default_port() -> None:
         "https://GRAPH.microsoft.com:443/v1.0/x?$skiptoken=a": {"value": [2]},
     })
     iterator = PageIterator(fetch, "https://graph.microsoft.com/v1.0/x", None,
-                            base_url="https://graph.microsoft.com")
+                            base_url="https://graph.microsoft.com", objects_only=False)
     assert items(iterator) == [1, 2]
 
 
@@ -87,7 +88,7 @@ def test_repeated_link_stops_with_an_error() -> None:
     fetch = Pages({FIRST: {"value": [1], "@odata.nextLink": loop},
                    loop: {"value": [2], "@odata.nextLink": loop}})
     with pytest.raises(PagingError, match="twice"):
-        items(PageIterator(fetch, FIRST, None, base_url=BASE))
+        items(PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False))
     assert len(fetch.asked) == 2
 
 
@@ -97,16 +98,42 @@ def test_page_guard_stops_endless_distinct_links() -> None:
 
         def __call__(self, url: str, params: Any) -> dict[str, Any]:
             Endless.calls += 1
-            return {"value": [], "@odata.nextLink": f"{FIRST}?$skiptoken={Endless.calls}"}
+            return {"value": [1], "@odata.nextLink": f"{FIRST}?$skiptoken={Endless.calls}"}
 
     with pytest.raises(PagingError, match="page guard"):
-        items(PageIterator(Endless(), FIRST, None, base_url=BASE, max_pages=25))
+        items(PageIterator(Endless(), FIRST, None, base_url=BASE, objects_only=False,
+                           max_pages=25))
     assert Endless.calls == 25
+
+
+def test_empty_pages_with_fresh_links_end_paging_early() -> None:
+    """Issue 11 case 9: empty pages with new links went on to the 100,000-page guard."""
+    class Empty:
+        calls = 0
+
+        def __call__(self, url: str, params: Any) -> dict[str, Any]:
+            Empty.calls += 1
+            return {"value": [], "@odata.nextLink": f"{FIRST}?$skiptoken={Empty.calls}"}
+
+    with pytest.raises(PagingError, match="empty pages in a row"):
+        items(PageIterator(Empty(), FIRST, None, base_url=BASE))
+    assert Empty.calls == MAX_EMPTY_PAGES
+
+
+def test_a_few_empty_pages_then_records_are_followed() -> None:
+    fetch = chain([1], *[[] for _ in range(MAX_EMPTY_PAGES - 1)], [2])
+    assert items(PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False)) == [1, 2]
+
+
+def test_an_item_that_is_not_an_object_is_an_unexpected_response() -> None:
+    fetch = chain([{"id": "a"}, 7])
+    with pytest.raises(ApiError, match=r"^Graph sent an unexpected response \(item 1 "):
+        items(PageIterator(fetch, FIRST, None, base_url=BASE))
 
 
 def test_top_n_on_a_page_boundary_keeps_the_continuation_link() -> None:
     fetch = chain([1, 2], [3, 4], [5])
-    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, max_items=4)
+    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False, max_items=4)
     assert items(iterator) == [1, 2, 3, 4]
     assert len(fetch.asked) == 2  # page 3 is not fetched
     assert iterator.more and iterator.next_link == fetch.pages[fetch.asked[1][0]][
@@ -115,7 +142,7 @@ def test_top_n_on_a_page_boundary_keeps_the_continuation_link() -> None:
 
 def test_top_n_inside_a_page_cuts_it_and_gives_no_inexact_link() -> None:
     fetch = chain([1, 2, 3], [4])
-    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, max_items=2)
+    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False, max_items=2)
     pages = list(iterator)
     assert [p["value"] for p in pages] == [[1, 2]]
     assert "@odata.nextLink" not in pages[0]
@@ -124,18 +151,19 @@ def test_top_n_inside_a_page_cuts_it_and_gives_no_inexact_link() -> None:
 
 def test_top_n_larger_than_the_collection() -> None:
     fetch = chain([1, 2], [3])
-    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, max_items=10)
+    iterator = PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False, max_items=10)
     assert items(iterator) == [1, 2, 3]
     assert not iterator.more and iterator.next_link is None
 
 
 def test_top_zero_sends_nothing() -> None:
     fetch = chain([1])
-    assert items(PageIterator(fetch, FIRST, None, base_url=BASE, max_items=0)) == []
+    assert items(PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False,
+                              max_items=0)) == []
     assert fetch.asked == []
 
 
 def test_a_page_without_value_is_an_error() -> None:
     fetch = Pages({FIRST: {"error": "x"}})
     with pytest.raises(Exception, match="'value'"):
-        items(PageIterator(fetch, FIRST, None, base_url=BASE))
+        items(PageIterator(fetch, FIRST, None, base_url=BASE, objects_only=False))

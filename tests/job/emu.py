@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,7 @@ class GraphJob:
         self.backfill = backfill
         self.health_every = health_every
         self.elapsed = 0.0
+        self.local_offset = timedelta(0)
         self.slept: list[float] = []
         self.completed_from: str | None = None
         """The emulator's time when the last cycle without failures began."""
@@ -142,7 +143,7 @@ class GraphJob:
 
     def start(self) -> None:
         self.store = StateStore(self.tmp / "state.db")
-        self.sink = FileSink(self.sink_path)
+        self.sink = FileSink(self.sink_path, owner=self.store.identity)
         names = [s.name for s in self.sources]
         self.connections = []
         for index in self.tenants:
@@ -155,7 +156,13 @@ class GraphJob:
                                                     page_size=self.page_size,
                                                     event_types=names))
         self.job = Job(self.sources, self.connections, self.store, self.sink, mapper(),
-                       backfill=self.backfill, health_every=self.health_every)
+                       backfill=self.backfill, health_every=self.health_every,
+                       clock=self.local_now)
+
+    def local_now(self) -> datetime:
+        """The host's clock in these tests: the emulator's (it moves when the job sleeps);
+        a test may set it apart with ``local_offset``."""
+        return moment_of(instant_key(emulator_now(self.control))) + self.local_offset
 
     def close(self) -> None:
         for connection in self.connections:

@@ -225,13 +225,46 @@ def test_crash_between_sink_write_and_checkpoint(tmp_path: Path, crash_at: int) 
     crash_on_commit(store, crash_at)
     with pytest.raises(Crash):
         h.cycle()
-    written = len(sink_lines(h.sink_path))
+    written = h.sink_path.read_bytes()
+    assert len(sink_lines(h.sink_path)) == [0, 2, 4, 6, 7][crash_at]  # committed pages only
     h.restart()
     h.job.recover()
-    if crash_at < 4:  # commits 0-3 are pages; 4 is the window's end (no sink write)
-        assert len(sink_lines(h.sink_path)) < written  # the uncommitted page was cut back
+    assert h.sink_path.read_bytes() == written  # nothing was cut, nothing added
     h.cycle()
+    assert h.sink_path.read_bytes().startswith(written)
     assert sorted(delivered(h.sink_path).values()) == [1] * 7
+
+
+@pytest.mark.parametrize("published", [0, 5, 20])
+def test_crash_while_publishing_a_committed_page(tmp_path: Path, monkeypatch: Any,
+                                                 published: int) -> None:
+    """The job stops after the commit, with none, part or most of the page appended: the
+    restart appends exactly the rest (from the side file), and never cuts what readers saw."""
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=1))
+    for i in range(6):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=i))
+    h = Harness(tmp_path, conn)
+    real_append = FileSink._append
+    calls = {"n": 0}
+
+    def append_then_crash(sink: FileSink, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second page
+            real_append(sink, data[:published])
+            raise Crash
+        real_append(sink, data)
+
+    monkeypatch.setattr(FileSink, "_append", append_then_crash)
+    with pytest.raises(Crash):
+        h.cycle()
+    monkeypatch.setattr(FileSink, "_append", real_append)
+    seen_by_reader = h.sink_path.read_bytes()
+    h.restart()
+    h.job.recover()
+    assert len(sink_lines(h.sink_path)) == 4 and h.sink_path.read_bytes().startswith(
+        seen_by_reader)
+    h.cycle()
+    assert sorted(delivered(h.sink_path).values()) == [1] * 6
 
 
 UNORDERED = Source("thing", "ts", overlap=timedelta(minutes=10), lag=timedelta(minutes=1),
@@ -524,10 +557,14 @@ def test_dedup_state_stays_within_the_overlap(tmp_path: Path) -> None:
     assert sum(delivered(h.sink_path).values()) == 48 * 20
 
 
-def test_a_failed_sink_write_is_taken_back(tmp_path: Path, monkeypatch: Any) -> None:
+def test_a_failed_publish_is_completed_by_recovery(tmp_path: Path, monkeypatch: Any) -> None:
+    """Disk full half-way through appending a committed page: recovery appends the rest."""
     sink = FileSink(tmp_path / "events.ndjson")
     sink.recover(None)
-    sink.write([b'{"a":1}\n'])
+    sink.stage([b'{"a":1}\n'])
+    sink.publish()
+    target = sink.stage([b'{"b":2}\n', b'{"c":3}\n'])
+    staged = sink.staged_size
     real_write = os.write
     calls = {"n": 0}
 
@@ -539,10 +576,20 @@ def test_a_failed_sink_write_is_taken_back(tmp_path: Path, monkeypatch: Any) -> 
 
     monkeypatch.setattr(os, "write", half_then_full)
     with pytest.raises(OSError):
-        sink.write([b'{"b":2}\n', b'{"c":3}\n'])
+        sink.publish()
     monkeypatch.setattr(os, "write", real_write)
-    assert (tmp_path / "events.ndjson").read_bytes() == b'{"a":1}\n'
-    assert sink.write([b'{"d":4}\n']) == 16
+    assert (tmp_path / "events.ndjson").read_bytes() == b'{"a":1}\n{"b":'
+    assert sink.recover(target, staged) == target == 24
+    assert (tmp_path / "events.ndjson").read_bytes() == b'{"a":1}\n{"b":2}\n{"c":3}\n'
+    sink.close()
+
+
+def test_a_sink_changed_by_someone_else_is_never_cut(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b'{"x":1}\n{"y":2}\n')
+    sink = FileSink(path)
+    assert sink.recover(8, 0) == 16  # longer than committed: kept, appended after
+    assert path.read_bytes() == b'{"x":1}\n{"y":2}\n'
     sink.close()
 
 
