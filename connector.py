@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Microsoft Entra ID Protection integration: the entry point a platform imports, and the CLI.
 
-    python connector.py commands
+    python connector.py commands                  (or, installed: entra-id-protection commands)
     python connector.py run "List Risky Users" -i Top=5 --emulator
     python connector.py validate
 
-A platform runtime uses :class:`Connector` instead of the command line.
+A platform runtime uses :class:`Connector` instead of the command line. Installed as a wheel,
+this directory is the package ``entra_id_protection`` and the console script
+``entra-id-protection`` calls :func:`main`; either way the directory goes on ``sys.path``, so the
+code inside imports ``executor``, ``commands`` and ``emulator`` as it does in a clone.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+__version__ = "0.1.0"
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 if str(PLUGIN_DIR) not in sys.path:
@@ -66,10 +71,20 @@ def _job_verb(argv: list[str]) -> int:
     return job_main(argv)
 
 
+CONSOLE_SCRIPT = "entra-id-protection"
+"""The command ``pip install`` puts on PATH; it runs :func:`main` of this file."""
+
+
+def _prog() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return CONSOLE_SCRIPT if name.startswith(CONSOLE_SCRIPT) else "connector.py"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, lambda: Connector.load().plugin, start_emulator=embedded_emulator,
                     fetch_command="fetch-event", description=__doc__.splitlines()[0],
-                    extra_verbs={"emulator": _emulator_verb, "job": _job_verb})
+                    extra_verbs={"emulator": _emulator_verb, "job": _job_verb},
+                    prog=_prog(), version=__version__)
 
 
 if __name__ == "__main__":
