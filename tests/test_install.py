@@ -1,7 +1,9 @@
-"""Install and run anywhere: the wheel built from a clone, installed in a fresh venv, run from /.
+"""Install and run anywhere: a clone installed in a fresh venv and run from /; the wheel's files.
 
-The same steps as the Dockerfile: build the wheel from the clone, create a venv, install the
-wheel with its pinned dependencies, run the console script. Dependencies come from the package
+The steps of the Dockerfile: build from the clone, create a venv, install with the pinned
+dependencies, run the console script (the Dockerfile installs the wheel it builds; here
+`pip install <clone>` builds the same wheel on the way, and the wheel is also built on its own
+for the checks of its contents). Dependencies come from the package
 index (pip's cache makes a second run quick); the venv is created without pip and installed
 into by this interpreter's pip (`pip --python`), which saves bootstrapping a pip per run.
 """
@@ -41,7 +43,7 @@ def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """(venv, wheel): the wheel built from a copy of the clone, installed in a fresh venv."""
+    """(venv, wheel): a copy of the clone installed in a fresh venv; the wheel built from it."""
     work = tmp_path_factory.mktemp("install")
     clone = work / "clone"
     for name in _repo_files():
@@ -54,7 +56,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     install = _run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
-                    "install", "--quiet", str(wheel)])
+                    "install", "--quiet", str(clone)])
     assert install.returncode == 0, install.stderr[-2000:]
     yield venv, wheel
 
@@ -82,6 +84,20 @@ def test_a_command_runs_from_root_against_the_embedded_emulator(
     result = json.loads(run.stdout)
     assert result["status"] == "Successful"
     assert len(result["raw_data"]["value"]) == 1
+
+
+def test_a_platform_imports_the_connector_from_the_package(installed: tuple[Path, Path]
+                                                          ) -> None:
+    """Embedding: `Connector.run` in-process; bad input is a Failed result, no request."""
+    venv, _ = installed
+    code = ("from entra_id_protection.connector import Connector; import json; "
+            "r = Connector.load().run('List Risky Users', {'Top': 'many'}, {}); "
+            "print(json.dumps(r))")
+    run = _run([str(venv / "bin" / "python"), "-c", code], cwd="/",
+               env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["status"] == "Failed" and "Top" in result["errors"][0]["message"]
 
 
 def test_every_verb_answers_help(installed: tuple[Path, Path]) -> None:
