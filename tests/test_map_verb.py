@@ -157,15 +157,20 @@ def test_events_are_written_as_they_arrive() -> None:
         child.wait()
 
 
-def test_a_dollar_rooted_override_path_is_refused_with_the_relative_one(tmp_path: Path
-                                                                      ) -> None:
+@pytest.mark.parametrize("path", ["$.riskLevelAggregated", "$.value[*].riskLevelAggregated"])
+def test_a_dollar_rooted_override_path_is_refused_with_the_relative_one(tmp_path: Path,
+                                                                        path: str) -> None:
     overrides = tmp_path / "mine.yaml"
     overrides.write_text(yaml.safe_dump(
-        {"default": {"add": [{"name": "Risk Score", "path": "$.riskLevelAggregated"}]}}))
+        {"default": {"add": [{"name": "Risk Score", "path": path}]}}))
     run = _cli("map", "--mappings", str(overrides), stdin=json.dumps(SIGN_IN))
     assert run.returncode == 2
     message = json.loads(run.stdout)["errors"][0]["message"]
-    assert "mine.yaml" in message and "'.riskLevelAggregated'" in message
+    assert "mine.yaml" in message and "write '.riskLevelAggregated'" in message
+    fixed = tmp_path / "fixed.yaml"  # the path the hint gives maps
+    fixed.write_text(overrides.read_text().replace(path, ".riskLevelAggregated"))
+    (mapped,) = _lines(_cli("map", "--mappings", str(fixed), stdin=json.dumps(SIGN_IN)).stdout)
+    assert mapped["fields"]["__Risk_Score"] == SIGN_IN["riskLevelAggregated"]
 
 
 # validate with a user's own files
