@@ -14,6 +14,8 @@ from typing import Any
 from executor.errors import IntegrationError
 from executor.validation import Report
 
+SAMPLE_BATCH = 1000
+
 
 def check_overrides(plugin: Any, path: str, report: Report) -> Any:
     """The mapping set with the user's overrides, faulty fields left out and reported."""
@@ -47,7 +49,8 @@ def check_connection(plugin: Any, path: str, report: Report) -> None:
 
 def sample_coverage(mappings: Any, path: str, event_type: str | None, report: Report
                     ) -> dict[str, Any] | None:
-    """Field coverage over the sample's events (read in any shape `map` reads)."""
+    """Field coverage over the sample's events (in any shape `map` reads), counted batch by
+    batch so that a large sample is read in flat memory."""
     from executor.map_verb import main_key
     from executor.mapping.stream import EventStreamError, read_events
 
@@ -56,27 +59,46 @@ def sample_coverage(mappings: Any, path: str, event_type: str | None, report: Re
         report.problems.append("sample: the Main Event JSON Path is not a single key")
         return None
     search_keys = mappings.search_keys()
-    events = []
+    total: Any = None
+    batch: list[Any] = []
     try:
         with open(path, "rb") as stream:
             for event in read_events(stream, key):
                 if isinstance(event, dict) and event_type is not None:
                     event = {**dict.fromkeys(search_keys, event_type), **event}
-                events.append(event)
+                batch.append(event)
+                if len(batch) == SAMPLE_BATCH:
+                    total = _added(total, mappings.coverage([{key: batch}]))
+                    batch = []
     except OSError as exc:
         report.problems.append(f"sample {path}: cannot read ({exc.strerror})")
         return None
     except EventStreamError as exc:
         report.problems.append(f"sample {path}: {exc}")
         return None
-    if not events:
+    if batch or total is None:
+        total = _added(total, mappings.coverage([{key: batch}]))
+    if total.events == 0:
         report.problems.append(f"sample {path}: holds no events")
         return None
-    coverage = mappings.coverage([{key: events}])
-    for unmatched in coverage.never_matching:
+    for unmatched in total.never_matching:
         report.notes.append(f"field never matched by the sample: {unmatched.file}: "
                             f"{unmatched.name} ({unmatched.path})")
-    return coverage.to_dict()
+    return dict(total.to_dict())
+
+
+def _added(total: Any, part: Any) -> Any:
+    """`total` with the counts of `part` added (both from the same mappings: same order)."""
+    if total is None:
+        return part
+    total.events += part.events
+    for source, more in zip(total.sources, part.sources, strict=True):
+        source.events += more.events
+        for field, counted in zip(source.fields, more.fields, strict=True):
+            field.matched += counted.matched
+            if counted.reference_matched is not None:
+                field.reference_matched = (field.reference_matched or 0) + counted.reference_matched
+    return total
 
 
 def validate_user_files(plugin: Any, *, mappings_file: str | None, connection_file: str | None,

@@ -48,6 +48,8 @@ SHAPES = {
     "pretty array": lambda events: json.dumps(events, indent=2),
     "saved result": lambda events: json.dumps(
         {"command": "List Sign-In", "status": "Successful", "raw_data": {"value": events}}),
+    "saved result of an array": lambda events: json.dumps(
+        {"command": "x", "status": "Successful", "key_fields": {}, "raw_data": events}),
 }
 
 
@@ -185,15 +187,19 @@ def test_validate_a_users_files_reports_the_coverage_of_their_fields(tmp_path: P
     mappings = _write(tmp_path / "mine.yaml", {"default": {"add": [
         {"name": "Risk Score", "path": ".riskLevelAggregated"},
         {"name": "Never There", "path": ".noSuchProperty"}]}})
-    sample = tmp_path / "sample.json"
-    sample.write_text(json.dumps({"value": _sign_ins(4)}))
+    sample = tmp_path / "sample.json"  # more than one batch of the counting
+    events = [{k: v for k, v in e.items() if n % 3 or k != "riskLevelAggregated"}
+              for n, e in enumerate(_sign_ins(2500))]
+    sample.write_text(json.dumps({"value": events}))
     run = _cli("validate", "--mappings", mappings, "--connection",
                str(ROOT / "connection.example.yaml"), "--sample", str(sample),
                env={"ENTRA_CLIENT_SECRET": "s3cret-Value-never-shown"})
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout)
     fields = {f["name"]: f for s in report["mapping_coverage"]["sources"] for f in s["fields"]}
-    assert fields["Risk Score"]["matched"] == 4 and fields["Risk Score"]["custom"]
+    with_score = sum(1 for e in events if "riskLevelAggregated" in e)
+    assert fields["Risk Score"]["matched"] == with_score and fields["Risk Score"]["custom"]
+    assert report["mapping_coverage"]["events"] == 2500
     assert fields["Never There"]["matched"] == 0
     assert any("Never There" in note for note in report["notes"])
     assert "s3cret-Value-never-shown" not in run.stdout + run.stderr

@@ -75,7 +75,7 @@ def _sniff(stream: IO[bytes], chunks: list[bytes], main_key: str | None) -> str 
 
     seen = ijson.sendable_list()
     coro = ijson.parse_coro(seen, multiple_values=True)
-    wanted = {f"{RESULT_KEY}.{main_key}", main_key} if main_key else set()
+    wanted = {RESULT_KEY, f"{RESULT_KEY}.{main_key}", main_key} if main_key else {RESULT_KEY}
     size = 0
     try:
         while True:
