@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,57 +44,29 @@ class _Parser(argparse.ArgumentParser):
 EXIT_CODES = ("exit codes: 0 Successful, 3 Partially Successful, 1 Failed, "
               "2 invalid input or usage")
 
-EXAMPLES = {
-    "commands": """examples:
-  %(prog)s                               every command, its id and inputs
-  %(prog)s --details "List Risky Users"  each input: required, allowed values, default, example
-  %(prog)s --details --output json       all of it, for a script""",
-    "validate": """examples:
-  %(prog)s                                         the plugin itself: manifest, schemas,
-                                                   field mappings, sample outputs
-  %(prog)s --mappings mine.yaml --connection tenant.yaml --sample saved.json
-                                                   your own files, offline, with the
-                                                   field coverage of your sample""",
-    "run": """examples:
-  %(prog)s "List Risky Users" -i Top=5 --emulator
-  %(prog)s "List Risky Users" -i "Filter=riskLevel eq 'high'" --connection tenant.yaml
-  %(prog)s list-history -i "Risky User ID=<guid>" --connection tenant.yaml --output json
-  %(prog)s "Confirm Compromised" --inputs inputs.yaml --connection tenant.yaml""",
-    "fetch": """examples:
-  %(prog)s -i "Event Type=Risk Detections" --emulator          one mapped event per line
-  %(prog)s -i "Event Type=Sign-in Logs" -i "Start Time=2024-04-15T01:00:00Z" \\
-      --connection tenant.yaml --output table""",
-    "map": """examples:
-  %(prog)s --event-type "Sign-in Logs" < saved-response.json
-  %(prog)s saved-result.json                  a saved run/fetch result maps its raw_data
-  %(prog)s --mappings mine.yaml events.ndjson  one event per line, with your overrides
-accepts a list response {"value": [...]}, a saved result object, an array of events, one event
-or NDJSON; events are read and written one at a time (memory does not grow with the input).""",
-}
-
 OUTPUT_HELP = "table (the default on a terminal) or json (the default otherwise)"
 
 
-def _verb(verbs: Any, name: str, text: str) -> argparse.ArgumentParser:
+def _verb(verbs: Any, name: str, text: str, examples: Mapping[str, str]
+          ) -> argparse.ArgumentParser:
     sub: argparse.ArgumentParser = verbs.add_parser(
-        name, help=text, description=text, epilog=EXAMPLES.get(name),
+        name, help=text, description=text, epilog=examples.get(name),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     return sub
 
 
 def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None, *,
                  prog: str = "connector.py", version: str | None = None,
-                 commands_help: str | None = None) -> argparse.ArgumentParser:
-    """The CLI's parser; `commands_help` (the plugin's commands and inputs) goes under run."""
+                 commands_help: str | None = None, examples: Mapping[str, str] | None = None
+                 ) -> argparse.ArgumentParser:
+    """The CLI's parser. `examples` holds the plugin's help epilogs by verb (`""` for the
+    top level, `%(prog)s` for the program); `commands_help` (its commands and inputs) goes
+    under run."""
+    examples = examples or {}
     epilog = "\n".join([
-        "examples:",
-        f"  {prog} commands --details",
-        f'  {prog} run "List Risky Users" -i Top=5 --emulator',
-        f"  {prog} fetch -i \"Event Type=Risk Detections\" --connection tenant.yaml",
-        f"  {prog} map < saved-response.json",
-        f"  {prog} validate --connection tenant.yaml",
-        *(f"  {prog} {verb} --help" for verb in extra_verbs),
-        "", f"{prog} VERB --help shows each verb's options and examples.", EXIT_CODES])
+        *([examples[""]] if examples.get("") else ["examples:"]),
+        *(f"  {prog} {verb} --help" for verb in extra_verbs), "",
+        f"{prog} VERB --help shows each verb's options and examples.", EXIT_CODES])
     parser = _Parser(prog=prog, description=description, epilog=epilog,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     if version is not None:
@@ -103,12 +75,13 @@ def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser,
                                   metavar="VERB")
-    commands = _verb(verbs, "commands", "list commands and the permissions they need")
+    commands = _verb(verbs, "commands", "list commands and the permissions they need",
+                     examples)
     commands.add_argument("--details", nargs="?", const="", metavar="NAME",
                           help="each input's required/allowed/default/example (of one command)")
     commands.add_argument("--output", choices=["table", "json"], help=OUTPUT_HELP)
     validate = _verb(verbs, "validate", "check the plugin, or your own mappings, connection "
-                                        "and sample files (offline)")
+                                        "and sample files (offline)", examples)
     validate.add_argument("--mappings", metavar="FILE", help="your field-mapping overrides")
     validate.add_argument("--connection", metavar="FILE", help="your connection file")
     validate.add_argument("--sample", metavar="FILE",
@@ -116,13 +89,11 @@ def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
     validate.add_argument("--event-type", help="the sample's event type, for events without one")
     for name, text in (("run", "run one command"),
                        ("fetch", "run Fetch Event, print the mapped events")):
-        sub = _verb(verbs, name, text)
-        if commands_help and name == "run":
-            sub.epilog = f"{sub.epilog}\n\n{commands_help}\n\n{EXIT_CODES}"
-        elif name == "fetch":
-            sub.epilog = f"{sub.epilog}\n\n{EXIT_CODES}"
+        sub = _verb(verbs, name, text, examples)
+        parts = [sub.epilog, commands_help if name == "run" else None, EXIT_CODES]
+        sub.epilog = "\n\n".join(part for part in parts if part)
         if name == "run":
-            sub.add_argument("command", help='display name ("List Risky Users") or id')
+            sub.add_argument("command", help="a command's display name or id")
         sub.add_argument("-i", "--input", action="append", default=[], metavar="NAME=VALUE",
                          help="an input by display name or id (repeatable)")
         sub.add_argument("--inputs", metavar="FILE|-", help="inputs as a JSON/YAML mapping")
@@ -131,7 +102,8 @@ def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
                          help="start the embedded emulator tenant and connect to it")
         sub.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
         sub.add_argument("--output", choices=["table", "json"], help=OUTPUT_HELP)
-    mapper = _verb(verbs, "map", "apply the field mappings to saved events (streaming)")
+    mapper = _verb(verbs, "map", "apply the field mappings to saved events (streaming)",
+                   examples)
     mapper.add_argument("file", nargs="?", default="-", metavar="FILE",
                         help="the saved events (default: standard input)")
     mapper.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
@@ -325,12 +297,14 @@ def main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
          extra_verbs: dict[str, Callable[[list[str]], int]] | None = None,
          description: str | None = None,
          verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]] | None = None,
-         prog: str = "connector.py", version: str | None = None) -> int:
+         prog: str = "connector.py", version: str | None = None,
+         examples: Mapping[str, str] | None = None) -> int:
     """Run the CLI; returns the process exit code and never raises for user errors."""
     try:
         return _main(argv, load_plugin, start_emulator=start_emulator,
                      fetch_command=fetch_command, extra_verbs=extra_verbs or {},
-                     description=description, verbs=verbs or {}, prog=prog, version=version)
+                     description=description, verbs=verbs or {}, prog=prog, version=version,
+                     examples=examples or {})
     except BrokenPipeError:
         return quiet_broken_pipe()
 
@@ -339,7 +313,7 @@ def _main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
           start_emulator: EmulatorStarter | None, fetch_command: str | None,
           extra_verbs: dict[str, Callable[[list[str]], int]], description: str | None,
           verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]],
-          prog: str, version: str | None) -> int:
+          prog: str, version: str | None, examples: Mapping[str, str]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for index, word in enumerate(argv):  # extra verbs own the rest of the command line
         if word in extra_verbs:
@@ -353,7 +327,8 @@ def _main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
     except ManifestError as exc:
         load_error = exc
     parser = build_parser(list(extra_verbs), description, prog=prog, version=version,
-                          commands_help=commands_help(plugin) if plugin else None)
+                          commands_help=commands_help(plugin) if plugin else None,
+                          examples=examples)
     redactor = Redactor()
     try:
         args = parser.parse_args(argv)
