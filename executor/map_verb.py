@@ -15,8 +15,11 @@ from executor.errors import IntegrationError, UsageError
 from executor.mapping.paths import FIELD
 from executor.mapping.stream import EventStreamError, read_events
 
-SHAPES = ('a list response {"value": [...]}, a saved result object, an array of events, '
-          "one event, or NDJSON")
+
+def shapes(key: str | None) -> str:
+    """The input shapes `map` reads, for its error messages."""
+    response = f'a list response {{"{key}": [...]}}, ' if key else ""
+    return f"{response}a saved result object, an array of events, one event, or NDJSON"
 
 
 class NothingMatched(IntegrationError):
@@ -81,7 +84,8 @@ def run_map(plugin: Any, stream: Any, out: IO[str], *, mappings_file: str | None
 
     Raises UsageError for input that is not JSON or holds no events, NothingMatched when no
     event matched a field. Lines of events that matched nothing are held back until one does
-    (they are small), so a run that fails prints no partial output.
+    (they are small), so a run in which nothing matched prints nothing but its error; input
+    that breaks off after some events has those events written before the error.
     """
     from executor.mapping import MappingError
 
@@ -91,11 +95,12 @@ def run_map(plugin: Any, stream: Any, out: IO[str], *, mappings_file: str | None
         raise UsageError("field mappings: " + "; ".join(str(p) for p in exc.problems)
                          ) from None
     kind = event_type_value(plugin, event_type) if event_type else None
+    key = main_key(mappings)
     stream = _FlushBeforeRead(stream, out)
     held: list[str] = []
     count = matched = 0
     try:
-        for mapped in mapped_events(mappings, read_events(stream, main_key(mappings)), kind):
+        for mapped in mapped_events(mappings, read_events(stream, key), kind):
             count += 1
             line = json.dumps(mapped, ensure_ascii=False) + "\n"
             if not mapped["fields"] and not matched:
@@ -107,9 +112,9 @@ def run_map(plugin: Any, stream: Any, out: IO[str], *, mappings_file: str | None
             matched += 1 if mapped["fields"] else 0
             out.write(line)
     except EventStreamError as exc:
-        raise UsageError(f"map: {input_name} is {exc}; expected {SHAPES}") from None
+        raise UsageError(f"map: {input_name} is {exc}; expected {shapes(key)}") from None
     if count == 0:
-        raise UsageError(f"map: {input_name} holds no events; expected {SHAPES}")
+        raise UsageError(f"map: {input_name} holds no events; expected {shapes(key)}")
     if not matched:
         names = ", ".join(source.name for source in mappings.sources)
         raise NothingMatched(f"map: none of the {count} event(s) matched any field of the "
