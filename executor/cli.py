@@ -154,12 +154,18 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def usage_failure(verb: str, error: IntegrationError) -> int:
+def usage_failure(verb: str, error: IntegrationError, output: str = "json") -> int:
     result = Result(command=verb, status=Status.FAILED, return_data=Status.FAILED.value,
                     errors=[ErrorEntry(f"{verb} failed.", error.status_code,
                                        one_line(error.message))],
                     exit_code=EXIT_INVALID_INPUT)
-    print_json(result.to_dict())
+    if output == "table":
+        from executor.table_view import render_result
+
+        sys.stdout.write(render_result(result.to_dict()))
+        sys.stdout.flush()
+    else:
+        print_json(result.to_dict())
     return EXIT_INVALID_INPUT
 
 
@@ -214,6 +220,8 @@ def _map(args: argparse.Namespace, plugin: Any) -> int:
 
     try:
         if args.file == "-":
+            if sys.stdin.isatty():
+                sys.stderr.write("map: reading events from standard input (end with Ctrl-D)\n")
             run_map(plugin, sys.stdin.buffer, sys.stdout, mappings_file=args.mappings,
                     event_type=args.event_type)
         else:
@@ -350,5 +358,5 @@ def _main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
         if args.verb == "map":
             return _map(args, plugin)
     except UsageError as exc:
-        return usage_failure(args.verb, exc)
+        return usage_failure(args.verb, exc, output_format(args))
     raise UsageError(f"verb '{args.verb}' is not available")  # pragma: no cover
