@@ -43,7 +43,7 @@ bench: $(STAMP)
 
 # Wheel and sdist in dist/ (the wheel is built from the sdist, so both are checked).
 dist: $(STAMP)
-	rm -rf dist
+	rm -rf dist build *.egg-info
 	$(BIN)/python -m build --outdir dist .
 
 samples: $(STAMP)
@@ -53,4 +53,4 @@ chaos: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow tests/job
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist build
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist build *.egg-info
