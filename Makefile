@@ -2,14 +2,24 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint bench chaos samples clean
+# Python >= 3.11 first, in one line, before pip can fail deep inside a resolver.
+PY_OK := $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 11)))' 2>/dev/null)
+ifneq ($(PY_OK),1)
+$(error Python >= 3.11 is needed; '$(PYTHON)' is $(or $(shell $(PYTHON) --version 2>&1),not found): run make PYTHON=python3.11 (or newer))
+endif
+# The stamp names the requirements and the interpreter (path and version): a change of either,
+# or an install that never finished, rebuilds .venv from scratch.
+PY_ID  := $(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version)' | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)-$(PY_ID)
+
+.PHONY: install demo test lint bench chaos samples dist clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	touch $(STAMP)
 
 install: $(STAMP)
 
@@ -29,6 +39,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_emulator.py
 	$(BIN)/python bench/bench_client.py
 	$(BIN)/python bench/bench_job.py
+	$(BIN)/python bench/bench_map_memory.py
+
+# Wheel and sdist in dist/ (the wheel is built from the sdist, so both are checked).
+dist: $(STAMP)
+	rm -rf dist build *.egg-info
+	$(BIN)/python -m build --outdir dist .
 
 samples: $(STAMP)
 	$(BIN)/python demo.py --samples sample_outputs > /dev/null
@@ -37,4 +53,4 @@ chaos: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow tests/job
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist build *.egg-info

@@ -12,15 +12,25 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from executor.connection import read_connection_file
 from executor.errors import IntegrationError, ManifestError, UsageError, one_line
-from executor.limits import MAX_FILE_BYTES, load_json, load_yaml, read_stream, read_text
+from executor.limits import MAX_FILE_BYTES, load_yaml, read_stream, read_text
 from executor.redaction import RedactingFilter, Redactor
-from executor.result import EXIT_INVALID_INPUT, EXIT_SUCCESSFUL, ErrorEntry, Result, Status
+from executor.result import (
+    EXIT_FAILED,
+    EXIT_INVALID_INPUT,
+    EXIT_SUCCESSFUL,
+    ErrorEntry,
+    Result,
+    Status,
+)
+
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, as a shell reports a process the pipe's reader left."""
 
 EmulatorStarter = Callable[[], contextlib.AbstractContextManager[dict[str, Any]]]
 
@@ -30,18 +40,59 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
+EXIT_CODES = ("exit codes: 0 Successful, 3 Partially Successful, 1 Failed, "
+              "2 invalid input or usage")
+
+OUTPUT_HELP = "table (the default on a terminal) or json (the default otherwise)"
+
+
+def _verb(verbs: Any, name: str, text: str, examples: Mapping[str, str]
+          ) -> argparse.ArgumentParser:
+    sub: argparse.ArgumentParser = verbs.add_parser(
+        name, help=text, description=text, epilog=examples.get(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    return sub
+
+
+def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None, *,
+                 prog: str = "connector.py", version: str | None = None,
+                 commands_help: str | None = None, examples: Mapping[str, str] | None = None
                  ) -> argparse.ArgumentParser:
-    parser = _Parser(prog="connector.py", description=description)
+    """The CLI's parser. `examples` holds the plugin's help epilogs by verb (`""` for the
+    top level, `%(prog)s` for the program); `commands_help` (its commands and inputs) goes
+    under run."""
+    examples = examples or {}
+    epilog = "\n".join([
+        *([examples[""]] if examples.get("") else ["examples:"]),
+        *(f"  {prog} {verb} --help" for verb in extra_verbs), "",
+        f"{prog} VERB --help shows each verb's options and examples.", EXIT_CODES])
+    parser = _Parser(prog=prog, description=description, epilog=epilog,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    if version is not None:
+        parser.add_argument("--version", action="version", version=f"{prog} {version}")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "WARNING"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    verbs.add_parser("commands", help="list commands and the permissions they need")
-    verbs.add_parser("validate", help="check manifest, schemas, mappings and sample outputs")
-    for name, text in (("run", "run one command"), ("fetch", "run Fetch Event, print events")):
-        sub = verbs.add_parser(name, help=text)
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser,
+                                  metavar="VERB")
+    commands = _verb(verbs, "commands", "list commands and the permissions they need",
+                     examples)
+    commands.add_argument("--details", nargs="?", const="", metavar="NAME",
+                          help="each input's required/allowed/default/example (of one command)")
+    commands.add_argument("--output", choices=["table", "json"], help=OUTPUT_HELP)
+    validate = _verb(verbs, "validate", "check the plugin, or your own mappings, connection "
+                                        "and sample files (offline)", examples)
+    validate.add_argument("--mappings", metavar="FILE", help="your field-mapping overrides")
+    validate.add_argument("--connection", metavar="FILE", help="your connection file")
+    validate.add_argument("--sample", metavar="FILE",
+                          help="saved events to measure field coverage on (any shape map reads)")
+    validate.add_argument("--event-type", help="the sample's event type, for events without one")
+    for name, text in (("run", "run one command"),
+                       ("fetch", "run Fetch Event, print the mapped events")):
+        sub = _verb(verbs, name, text, examples)
+        parts = [sub.epilog, commands_help if name == "run" else None, EXIT_CODES]
+        sub.epilog = "\n\n".join(part for part in parts if part)
         if name == "run":
-            sub.add_argument("command", help='display name ("List Risky Users") or id')
+            sub.add_argument("command", help="a command's display name or id")
         sub.add_argument("-i", "--input", action="append", default=[], metavar="NAME=VALUE",
                          help="an input by display name or id (repeatable)")
         sub.add_argument("--inputs", metavar="FILE|-", help="inputs as a JSON/YAML mapping")
@@ -49,12 +100,16 @@ def build_parser(extra_verbs: Sequence[str] = (), description: str | None = None
         sub.add_argument("--emulator", action="store_true",
                          help="start the embedded emulator tenant and connect to it")
         sub.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
-    mapper = verbs.add_parser("map", help="apply the field mappings to a saved response")
+        sub.add_argument("--output", choices=["table", "json"], help=OUTPUT_HELP)
+    mapper = _verb(verbs, "map", "apply the field mappings to saved events (streaming)",
+                   examples)
+    mapper.add_argument("file", nargs="?", default="-", metavar="FILE",
+                        help="the saved events (default: standard input)")
     mapper.add_argument("--mappings", metavar="FILE", help="field-mapping overrides (YAML)")
     mapper.add_argument("--event-type", help="the events' type: a value of the search strings, "
                                              "or a display name of it")
     for verb in extra_verbs:
-        verbs.add_parser(verb, add_help=False)
+        verbs.add_parser(verb, add_help=False, help=f"{verb} verbs ({prog} {verb} --help)")
     return parser
 
 
@@ -96,12 +151,18 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def usage_failure(verb: str, error: IntegrationError) -> int:
+def usage_failure(verb: str, error: IntegrationError, output: str = "json") -> int:
     result = Result(command=verb, status=Status.FAILED, return_data=Status.FAILED.value,
                     errors=[ErrorEntry(f"{verb} failed.", error.status_code,
                                        one_line(error.message))],
                     exit_code=EXIT_INVALID_INPUT)
-    print_json(result.to_dict())
+    if output == "table":
+        from executor.table_view import render_result
+
+        sys.stdout.write(render_result(result.to_dict()))
+        sys.stdout.flush()
+    else:
+        print_json(result.to_dict())
     return EXIT_INVALID_INPUT
 
 
@@ -128,96 +189,171 @@ def _run(args: argparse.Namespace, plugin: Any, redactor: Redactor,
     options = {"mappings_file": args.mappings} if args.mappings else {}
     with _connection(args, start_emulator) as connection:
         result = plugin.run(command, inputs, connection, redactor=redactor, options=options)
-    if args.verb == "fetch" and result.events is not None and result.exit_code == 0:
+    if output_format(args) == "table":
+        from executor.table_view import render_result
+
+        sys.stdout.write(render_result(result.to_dict()))
+        sys.stdout.flush()
+    elif args.verb == "fetch" and result.events is not None and result.exit_code == 0:
         for event in result.events:
             sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
     else:
         print_json(result.to_dict())
     return result.exit_code
 
 
-def _event_type_value(plugin: Any, text: str) -> str:
-    """A display name (``Risk Detections``) of any enumerated input, or the value as given."""
-    from executor.inputs import fold
-
-    for command in plugin.manifest.commands:
-        for spec in command.inputs:
-            for allowed in spec.allowed_values:
-                if fold(text) in (fold(allowed.value), fold(allowed.display_name)):
-                    return allowed.value
-    return text
+def output_format(args: argparse.Namespace) -> str:
+    """`--output`, else table on a terminal and JSON for a pipe or file."""
+    chosen = getattr(args, "output", None)
+    if chosen:
+        return str(chosen)
+    return "table" if sys.stdout.isatty() else "json"
 
 
 def _map(args: argparse.Namespace, plugin: Any) -> int:
-    """Map a saved response from stdin: one ``{"event_type", "fields"}`` line per event."""
-    from executor.mapping import MappingError
+    """Map saved events (a file or stdin) to one ``{"event_type", "fields"}`` line each."""
+    from executor.map_verb import NothingMatched, run_map
 
-    document = load_json(read_stream(sys.stdin, "standard input"), "standard input")
-    if isinstance(document, dict) and isinstance(document.get("raw_data"), dict):
-        document = document["raw_data"]  # a saved result object: map its raw data
     try:
-        mappings = plugin.mapping_set(args.mappings)
-    except MappingError as exc:
-        raise UsageError("; ".join(str(p) for p in exc.problems)) from None
-    event_type = _event_type_value(plugin, args.event_type) if args.event_type else None
-    keys = mappings.search_keys()
-    events = list(mappings.events(document))
-    for event in events:
-        if isinstance(event, dict) and event_type is not None:
-            for key in keys:
-                event.setdefault(key, event_type)
-    for event, mapped in zip(events, mappings.map_response(document), strict=True):
-        own = next((event.get(k) for k in keys if isinstance(event, dict) and event.get(k)),
-                   None)
-        mapped["event_type"] = mapped["event_type"] or own or event_type
-        sys.stdout.write(json.dumps(mapped, ensure_ascii=False) + "\n")
+        if args.file == "-":
+            if sys.stdin.isatty():
+                sys.stderr.write("map: reading events from standard input (end with Ctrl-D)\n")
+            run_map(plugin, sys.stdin.buffer, sys.stdout, mappings_file=args.mappings,
+                    event_type=args.event_type)
+        else:
+            with open(args.file, "rb") as stream:
+                run_map(plugin, stream, sys.stdout, mappings_file=args.mappings,
+                        event_type=args.event_type, input_name=args.file)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise UsageError(f"map: cannot read {args.file}: {exc.strerror}") from None
+    except NothingMatched as exc:
+        result = Result(command="map", status=Status.FAILED, return_data=Status.FAILED.value,
+                        errors=[ErrorEntry("map failed.", None, one_line(exc.message))],
+                        exit_code=EXIT_FAILED)
+        print_json(result.to_dict())
+        return EXIT_FAILED
     return EXIT_SUCCESSFUL
+
+
+def _commands(args: argparse.Namespace, plugin: Any) -> int:
+    table = output_format(args) == "table"
+    if args.details is None:
+        listing = plugin.commands()
+        if table:
+            from executor.table_view import render_commands
+
+            sys.stdout.write(render_commands(listing))
+        else:
+            print_json(listing)
+        return EXIT_SUCCESSFUL
+    from executor.command_details import command_details
+
+    details = command_details(plugin.manifest, args.details or None)
+    if table:
+        from executor.table_view import render_details
+
+        sys.stdout.write(render_details(details))
+    else:
+        print_json(details)
+    return EXIT_SUCCESSFUL
+
+
+def _validate(args: argparse.Namespace, plugin: Any) -> int:
+    if args.mappings or args.connection or args.sample:
+        from executor.map_verb import event_type_value
+        from executor.user_files import validate_user_files
+
+        kind = event_type_value(plugin, args.event_type) if args.event_type else None
+        report = validate_user_files(plugin, mappings_file=args.mappings,
+                                     connection_file=args.connection,
+                                     sample_file=args.sample, event_type=kind)
+    else:
+        from executor.validation import validate_plugin
+
+        report = validate_plugin(plugin)
+    print_json(report.to_dict())
+    for problem in report.problems:
+        sys.stderr.write(f"error: {problem}\n")
+    return EXIT_SUCCESSFUL if report.ok else EXIT_FAILED
+
+
+def commands_help(plugin: Any) -> str:
+    """The plugin's commands and their inputs, for `run --help`."""
+    lines = ["commands (inputs; `commands --details NAME` tells more):"]
+    for command in plugin.manifest.commands:
+        names = ", ".join(getattr(i, "display_name", str(i)) for i in command.inputs)
+        lines.append(f"  {command.display_name} ({command.id}): {names or 'no inputs'}")
+    return "\n".join(lines)
+
+
+def quiet_broken_pipe() -> int:
+    """The reader went away (`... | head -1`): no traceback, no flush error at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
          start_emulator: EmulatorStarter | None = None, fetch_command: str | None = None,
          extra_verbs: dict[str, Callable[[list[str]], int]] | None = None,
          description: str | None = None,
-         verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]] | None = None
-         ) -> int:
+         verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]] | None = None,
+         prog: str = "connector.py", version: str | None = None,
+         examples: Mapping[str, str] | None = None) -> int:
     """Run the CLI; returns the process exit code and never raises for user errors."""
+    try:
+        return _main(argv, load_plugin, start_emulator=start_emulator,
+                     fetch_command=fetch_command, extra_verbs=extra_verbs or {},
+                     description=description, verbs=verbs or {}, prog=prog, version=version,
+                     examples=examples or {})
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+
+
+def _main(argv: Sequence[str] | None, load_plugin: Callable[[], Any], *,
+          start_emulator: EmulatorStarter | None, fetch_command: str | None,
+          extra_verbs: dict[str, Callable[[list[str]], int]], description: str | None,
+          verbs: dict[str, Callable[[argparse.Namespace, Any, Redactor], int]],
+          prog: str, version: str | None, examples: Mapping[str, str]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra_verbs = extra_verbs or {}
-    parser = build_parser(list(extra_verbs), description)
     for index, word in enumerate(argv):  # extra verbs own the rest of the command line
         if word in extra_verbs:
             return extra_verbs[word](argv[index + 1:])
         if not word.startswith("-"):
             break
+    plugin: Any = None
+    load_error: ManifestError | None = None
+    try:
+        plugin = load_plugin()
+    except ManifestError as exc:
+        load_error = exc
+    parser = build_parser(list(extra_verbs), description, prog=prog, version=version,
+                          commands_help=commands_help(plugin) if plugin else None,
+                          examples=examples)
     redactor = Redactor()
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:
-        return usage_failure(argv[0] if argv else "connector.py", exc)
+        return usage_failure(argv[0] if argv else prog, exc)
     configure_logging(args.log_level, redactor)
+    if load_error is not None:
+        sys.stderr.write(f"error: {load_error}\n")
+        return EXIT_FAILED
     try:
-        plugin = load_plugin()
-    except ManifestError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-    try:
-        if verbs and args.verb in verbs:
+        if args.verb in verbs:
             return verbs[args.verb](args, plugin, redactor)
         if args.verb == "commands":
-            print_json(plugin.commands())
-            return EXIT_SUCCESSFUL
+            return _commands(args, plugin)
         if args.verb == "validate":
-            from executor.validation import validate_plugin
-
-            report = validate_plugin(plugin)
-            print_json(report.to_dict())
-            for problem in report.problems:
-                sys.stderr.write(f"error: {problem}\n")
-            return EXIT_SUCCESSFUL if report.ok else 1
+            return _validate(args, plugin)
         if args.verb in ("run", "fetch"):
             return _run(args, plugin, redactor, start_emulator, fetch_command)
         if args.verb == "map":
             return _map(args, plugin)
     except UsageError as exc:
-        return usage_failure(args.verb, exc)
+        return usage_failure(args.verb, exc, output_format(args))
     raise UsageError(f"verb '{args.verb}' is not available")  # pragma: no cover

@@ -181,7 +181,7 @@ def compile_path(text: str) -> CompiledPath:
     if text.startswith("$"):
         raise PathSyntaxError(
             "path must be relative to the event and start with '.' or '[' "
-            f"(write {text[1:]!r}, not {text!r})"
+            f"(write {_relative_hint(text)!r}, not {text!r}{_array_note(text)})"
         )
     if not text.startswith((".", "[")):
         raise PathSyntaxError(f"path must start with '.' or '[' (did you mean {'.' + text!r}?)")
@@ -192,6 +192,22 @@ def compile_path(text: str) -> CompiledPath:
 
     steps, expression, guard_key = compile_expression("$" + text)
     return CompiledPath(text=text, steps=steps, expression=expression, guard_key=guard_key)
+
+
+_EVENT_ARRAY = re.compile(r"\$\.[A-Za-z_][A-Za-z0-9_]*\[(?:\*|:)?\](?=[.\[])")
+
+
+def _relative_hint(text: str) -> str:
+    """The relative path a `$`-rooted one most likely meant: `$.riskLevel` -> `.riskLevel`;
+    `$.value[*].riskLevel` (through the response's event array) -> `.riskLevel` as well."""
+    through_array = _EVENT_ARRAY.match(text)
+    return text[through_array.end():] if through_array else text[1:]
+
+
+def _array_note(text: str) -> str:
+    if _EVENT_ARRAY.match(text):
+        return "; the Main Event JSON Path already picks each event out of the response"
+    return ""
 
 
 def compile_root_path(text: str) -> CompiledPath:
