@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right, insort
-from collections.abc import Callable
 from typing import Any
 
 Version = tuple[int | None, dict[str, Any]]  # (visible_from ticks or None, record)
@@ -71,17 +70,6 @@ class VersionedStore:
         """Ground truth: the newest version of every id, visible yet or not."""
         with self._lock:
             return [versions[-1] for versions in self._versions.values()]
-
-    def update_visible(self, record_id: str, now: int,
-                       change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        """Put a changed copy of the visible version (an action's effect), visible at once."""
-        with self._lock:
-            current = self.visible(record_id, now)
-            if current is None:
-                raise KeyError(record_id)
-            updated = change(dict(current))
-            self.put(updated)
-            return updated
 
 
 class AddedSignIns:
