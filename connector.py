@@ -66,10 +66,17 @@ def _job_verb(argv: list[str]) -> int:
     return job_main(argv)
 
 
+def _console_verb(argv: list[str]) -> int:
+    from console.cli import main as console_main
+
+    return console_main(argv, Connector.load, embedded_emulator)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, lambda: Connector.load().plugin, start_emulator=embedded_emulator,
                     fetch_command="fetch-event", description=__doc__.splitlines()[0],
-                    extra_verbs={"emulator": _emulator_verb, "job": _job_verb})
+                    extra_verbs={"emulator": _emulator_verb, "job": _job_verb,
+                                 "console": _console_verb})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,108 @@
+"""The Test Command window in a real browser: forms from the manifest, runs, tabs, errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.console.conftest import ConsoleSession
+from tests.control import EmulatorControl
+
+
+def _open(page: Any, console: ConsoleSession, command_id: str) -> None:
+    page.goto(f"{console.base}/commands/{command_id}")
+
+
+def test_every_command_of_the_manifest_has_a_form(page: Any, console: ConsoleSession,
+                                                   connector: Any) -> None:
+    manifest = connector.plugin.manifest
+    for command in manifest.commands:
+        _open(page, console, command.id)
+        assert page.inner_text("h1") == command.display_name
+        assert page.locator(".command-list a", has_text=command.display_name).count() == 1
+        for spec in command.inputs:
+            label = page.locator(f"label[for='in-{spec.id}']")
+            assert spec.display_name in label.inner_text()
+            assert (label.locator("abbr.required").count() == 1) == spec.required
+            if spec.allowed_values:
+                offered = page.locator(f"#in-{spec.id} option").all_inner_texts()
+                assert [a.display_name for a in spec.allowed_values] == offered[1:]
+
+
+def test_search_filters_the_command_list(page: Any, console: ConsoleSession) -> None:
+    _open(page, console, "list-risky-users")
+    page.fill("#command-search", "dismiss")
+    visible = [t for t in page.locator(".command-list li:visible").all_inner_texts()]
+    assert visible == ["Dismiss Risky User"]
+
+
+def test_a_list_command_shows_the_tabs(page: Any, console: ConsoleSession,
+                                       control: EmulatorControl) -> None:
+    _open(page, console, "list-risky-users")
+    page.select_option("#connection", "emulator")
+    page.fill("#in-top", "3")
+    page.click("#run")
+    page.wait_for_selector("#result-status")
+    assert page.inner_text("#result-status") == "Successful"
+    tabs = page.locator("[role=tab]").all_inner_texts()
+    assert tabs == ["Return Data", "Raw Data", "Key Fields", "Context Data"]
+    assert page.is_visible("#tab-return") and not page.is_visible("#tab-raw")
+
+    page.click("#tab-btn-raw")
+    assert page.is_visible("#tab-raw") and not page.is_visible("#tab-return")
+    table = page.locator("#tab-raw table.list")
+    columns = table.locator("thead th").all_inner_texts()
+    ids = table.locator(f"tbody td:nth-child({columns.index('id') + 1})").all_inner_texts()
+    known = {r["id"] for r in control.records("riskyUsers")}
+    assert len(ids) == 3 and set(ids) <= known
+    assert page.locator("#tab-raw details").count() > 0  # the collapsible tree
+
+    page.click("#tab-btn-key")
+    assert page.locator("#tab-key table.key-fields tr").count() >= 1
+    page.click("#tab-btn-context")
+    context_text = page.inner_text("#tab-context")
+    assert all(i in context_text for i in ids)
+
+
+def test_invalid_input_is_shown_by_its_field_without_a_request(
+        page: Any, console: ConsoleSession, control: EmulatorControl) -> None:
+    _open(page, console, "list-risky-users")
+    control.clear_requests()
+    page.fill("#in-top", "twelve")
+    page.click("#run")
+    message = page.locator("#err-top")
+    message.wait_for(state="visible")
+    text = message.inner_text()
+    assert "Top" in text and "twelve" in text and "\n" not in text
+    assert "Traceback" not in page.content()
+    assert page.inner_text("#result") == ""
+    assert control.graph_requests() == []
+
+
+def test_a_refused_command_shows_graphs_status_and_message_in_the_error_tab(
+        page: Any, console: ConsoleSession, control: EmulatorControl, connector: Any) -> None:
+    _open(page, console, "list-risky-users")
+    page.select_option("#connection", "no-roles")
+    control.clear_requests()
+    page.click("#run")
+    page.wait_for_selector("#result-status")
+    assert page.inner_text("#result-status") == "Failed"
+    assert page.is_visible("#tab-error")  # opened first when the command failed
+    refused = [r for r in control.graph_requests()
+               if "riskyUsers" in r["path"] and r.get("status") and r["status"] >= 400]
+    assert refused, "the emulator saw no refused request"
+    assert page.inner_text("#tab-error .status-code") == str(refused[-1]["status"])
+    command = connector.plugin.manifest.command_named("list-risky-users")
+    assert page.inner_text("#tab-error .failure-indicator") == command.failure_indicator
+    message = page.inner_text("#tab-error .message")
+    assert any(p in message for p in command.permissions.all())
+
+
+def test_dates_from_the_picker_are_written_as_the_reference_does(
+        page: Any, console: ConsoleSession) -> None:
+    _open(page, console, "fetch-event")
+    page.fill("input.picker[data-for='in-start_time']", "2024-04-15T13:05")
+    page.dispatch_event("input.picker[data-for='in-start_time']", "change")
+    assert page.input_value("#in-start_time") == "04/15/2024 01:05 PM"
+    page.fill("#in-start_time", "04/15/2024 01:00 AM")  # typed text is kept as typed
+    assert re.fullmatch(r"04/15/2024 01:00 AM", page.input_value("#in-start_time"))
