@@ -6,6 +6,7 @@ while the console runs, so the events-per-cycle chart grows as you watch.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 from executor.job.state import StateStore
 
 CHART_CYCLES = 30
+DEAD_LETTERS_SHOWN = 50
 
 
 @dataclass
@@ -31,6 +33,9 @@ class SourceRow:
     last_error: str | None
     last_error_at: str | None
     cycles: list[int] = field(default_factory=list)
+    dead_letters: int | None = None
+    clock_skew_seconds: float | None = None
+    gap: str | None = None
 
 
 @dataclass
@@ -93,9 +98,7 @@ class DashboardReader:
             for status in store.sources():
                 board.rows.append(self._row(status, now))
             board.health = list(store.health())
-            dead = getattr(store, "dead_letters", None)
-            if callable(dead):
-                board.dead_letters = list(dead())
+            board.dead_letters = _dead_letters(store)
         except Exception as exc:
             board.error = " ".join(str(exc).split())
         finally:
@@ -113,7 +116,30 @@ class DashboardReader:
             last_run=status.last_run_finished or status.last_run_started,
             last_success=status.last_success, events_delivered=status.events_delivered,
             last_run_events=status.last_run_events, last_error=status.last_error,
-            last_error_at=status.last_error_at, cycles=cycles)
+            last_error_at=status.last_error_at, cycles=cycles,
+            dead_letters=getattr(status, "dead_letters", None),
+            clock_skew_seconds=getattr(status, "clock_skew_seconds", None),
+            gap=(f"{status.gap_from} to {status.gap_to}"
+                 if getattr(status, "gap_from", None) else None))
+
+
+def _dead_letters(store: Any) -> list[Any] | None:
+    """The newest dead letters, from the job's dead-letter file when its state names one;
+    None when this job state keeps no dead letters at all."""
+    path = getattr(store, "dead_letter_path", None)
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[-DEAD_LETTERS_SHOWN:]
+    letters = []
+    for line in reversed(lines):
+        try:
+            letters.append(json.loads(line))
+        except ValueError:
+            letters.append({"unreadable line": line[:200]})
+    return letters
 
 
 def bar_chart(values: list[int], width: int = 160, height: int = 32) -> list[dict[str, int]]:

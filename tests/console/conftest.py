@@ -62,8 +62,7 @@ def _run_job(directory: Path, emulator: Any) -> Path:
     subprocess.run(
         [sys.executable, str(ROOT / "connector.py"), "job", "run", "--connection", str(full),
          "--connection", str(none), "--state", str(state), "--sink",
-         str(directory / "events.ndjson"), "--event-type", "riskDetection",
-         "--health-check-every", "0", "--no-pace", "--retry-attempts", "1"],
+         str(directory / "events.ndjson"), "--event-type", "riskDetection"],
         check=False, capture_output=True, timeout=120, cwd=ROOT)
     return state
 

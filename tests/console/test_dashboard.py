@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from executor.job.state import StateStore
@@ -14,13 +14,12 @@ def test_the_dashboard_shows_cursor_lag_cycles_and_errors(page: Any,
     store = StateStore(console.state_path, readonly=True)
     try:
         sources = store.sources()
+        health = store.health()
     finally:
         store.close()
     healthy = next(s for s in sources if s.cursor and not s.last_error)
     failing = next(s for s in sources if s.last_error)
     cursor = healthy.cursor.replace("Z", "+00:00")
-    from datetime import datetime
-
     console.clock.value = datetime.fromisoformat(cursor) + timedelta(hours=2, minutes=30)
     page.goto(f"{console.base}/jobs")
     rows = page.locator("tr.job-row")
@@ -33,3 +32,5 @@ def test_the_dashboard_shows_cursor_lag_cycles_and_errors(page: Any,
     bad = page.locator("tr.job-row", has_text=failing.connection)
     assert bad.locator("td.last-error").inner_text().startswith(failing.last_error[:40])
     assert bad.locator("td.lag").inner_text() == "-"
+    checks = page.inner_text("table.health")
+    assert all(h["message"] in checks for h in health if h["message"])

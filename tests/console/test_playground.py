@@ -102,3 +102,12 @@ def test_fetch_event_fills_the_playground_with_a_page(page: Any, console: Consol
     events = document["value"]
     assert events and all(e.get("eventType") in (None, "riskUser") for e in events)
     assert page.inner_text("#mapping-summary").startswith(f"{len(events)} events")
+
+
+def test_values_from_a_response_are_shown_as_text_never_as_markup(
+        page: Any, console: ConsoleSession) -> None:
+    hostile = '<img src=x id="injected"><script id="injected2">1</script>'
+    document = {"value": [{"id": hostile, "createdDateTime": "2026-11-01T00:00:00Z"}]}
+    _paste_and_map(page, console, document, "default")
+    assert page.locator("#injected, #injected2").count() == 0
+    assert hostile in page.inner_text("#mapping")
