@@ -40,6 +40,8 @@ class ConsoleConfig:
     state_path: Path | None = None
     port: int | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    refresh_seconds: float = 15.0
+    """How often the job dashboard reloads itself in an open page."""
 
 
 class Console:
@@ -98,7 +100,8 @@ class Console:
 
     async def jobs_page(self, request: Request) -> Response:
         board = await run_in_threadpool(self.dashboard.read)
-        return self.page("jobs.html", board=board, page="jobs")
+        return self.page("jobs.html", board=board, page="jobs",
+                         refresh_ms=int(self.config.refresh_seconds * 1000))
 
     # -- API -----------------------------------------------------------------------------------
 

@@ -220,8 +220,30 @@ function wirePlayground() {
   });
 }
 
+// -- Job dashboard -----------------------------------------------------------------------------
+
+function wireDashboard() {
+  const board = document.getElementById("dashboard");
+  if (!board || !board.dataset.refreshMs) return;
+  const every = Math.max(Number(board.dataset.refreshMs), 500);
+  const reload = async () => {
+    try {
+      const response = await fetch("/jobs", {credentials: "same-origin"});
+      if (response.ok) {
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const replacement = fresh.getElementById("dashboard");
+        if (replacement) board.replaceChildren(...replacement.childNodes);
+      }
+    } finally {
+      setTimeout(reload, every);
+    }
+  };
+  setTimeout(reload, every);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   wireSearch();
+  wireDashboard();
   wireCommandForm();
   wireConnections();
   wirePlayground();

@@ -44,6 +44,7 @@ class ConsoleSession:
     csrf: str
     clock: FixedClock
     state_path: Path
+    job_dir: Path
     secrets: list[str]
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -54,7 +55,7 @@ def _write_connection(directory: Path, name: str, connection: dict[str, Any]) ->
     return path
 
 
-def _run_job(directory: Path, emulator: Any) -> Path:
+def run_job(directory: Path, emulator: Any) -> Path:
     """One real cycle of the fetch job: a healthy tenant and one whose app has no roles."""
     state = directory / "job.db"
     full = _write_connection(directory, "tenant", emulator.connection())
@@ -74,7 +75,7 @@ def console(emulator: Any, connector: Any) -> Iterator[ConsoleSession]:
     from console.server import running
 
     directory = Path(tempfile.mkdtemp(prefix="console-test-"))
-    state = _run_job(directory, emulator)
+    state = run_job(directory, emulator)
     connections = Connections(connector.plugin.manifest)
     full = emulator.connection()
     cert = {**emulator.connection(app="cert"), "certificate_passphrase": PASSPHRASE}
@@ -82,12 +83,14 @@ def console(emulator: Any, connector: Any) -> Iterator[ConsoleSession]:
     for label, parameters in given.items():
         connections.add(label, parameters)
     clock = FixedClock()
-    config = ConsoleConfig(connector, connections, state_path=state, now=clock)
+    config = ConsoleConfig(connector, connections, state_path=state, now=clock,
+                           refresh_seconds=0.5)
     try:
         with running(config) as url:
             base = url.split("/?", 1)[0]
             yield ConsoleSession(url=url, base=base, token=config.keys.token,
                                  csrf=config.keys.csrf, clock=clock, state_path=state,
+                                 job_dir=directory,
                                  secrets=[full["client_secret"], PASSPHRASE],
                                  connections=given)
     finally:

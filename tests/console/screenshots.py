@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.console.conftest import CHROMIUM, CHROMIUM_FLAGS, _run_job
+from tests.console.conftest import CHROMIUM, CHROMIUM_FLAGS, run_job
 
 
 def take(out: Path) -> list[Path]:
@@ -34,7 +34,7 @@ def take(out: Path) -> list[Path]:
             connections.add("emulator", emu.connection())
             connections.add("read-only app", emu.connection(app="readonly"))
             connections.add("no-roles app", emu.connection(app="none"))
-            config = ConsoleConfig(connector, connections, state_path=_run_job(work, emu))
+            config = ConsoleConfig(connector, connections, state_path=run_job(work, emu))
             with running(config) as url, sync_playwright() as playwright:
                 context = playwright.chromium.launch_persistent_context(
                     str(work / "profile"), executable_path=CHROMIUM, headless=True,
