@@ -57,6 +57,7 @@ class Console:
                                      autoescape=select_autoescape(["html"]))
         self.templates.filters["as_json"] = results.as_json
         self.templates.globals.update(is_scalar=results.is_scalar, tree=results.tree,
+                                      json_preview=results.json_preview,
                                       table_of=results.table_of, bar_chart=bar_chart)
 
     # -- responses -----------------------------------------------------------------------------
@@ -95,8 +96,7 @@ class Console:
 
     async def playground_page(self, request: Request) -> Response:
         sources = self.playground.sources()
-        return self.page("playground.html", sources=sources, page="playground",
-                         built_in={s.id: self.playground.built_in_fields(s.id) for s in sources})
+        return self.page("playground.html", sources=sources, page="playground")
 
     async def jobs_page(self, request: Request) -> Response:
         board = await run_in_threadpool(self.dashboard.read)

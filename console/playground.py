@@ -22,7 +22,6 @@ class FieldRow:
     path: str
     source: str
     custom: bool
-    removable: bool
     matched: int
     values: tuple[Any, ...]  # one per shown event; None where the field did not match
 
@@ -80,9 +79,6 @@ class Playground:
         return [SourceChoice(s.id, s.name, s.search.value if s.search else None)
                 for s in self.base.sources]
 
-    def built_in_fields(self, source_id: str) -> list[str]:
-        return [f.name for f in self.base.source(source_id).fields]
-
     def map(self, document: Any, source_id: str, overrides: dict[str, Any]) -> PlaygroundReport:
         """Map every event of `document` as events of `source_id` (events that name their own
         type keep it), with `overrides` applied; problems are reported, never raised."""
@@ -95,7 +91,7 @@ class Playground:
             chosen = mappings.source(source_id)
         except KeyError:
             chosen = mappings.default
-        events = [e for e in mappings.events(document)]
+        events = list(mappings.events(document))
         wanted = chosen.search.value if chosen.search else None
         for event in events:
             if wanted is not None and isinstance(event, dict):
@@ -112,7 +108,7 @@ class Playground:
             owner = chosen if f in chosen.fields else mappings.default
             rows.append(FieldRow(
                 name=f.name, system_name=f.system_name, path=f.path.text, source=owner.id,
-                custom=f.custom, removable=True,
+                custom=f.custom,
                 matched=sum(1 for m in mapped if f.system_name in m),
                 values=tuple(m.get(f.system_name) for m in shown)))
         return PlaygroundReport(len(mapped), len(shown), rows, problems)

@@ -12,6 +12,7 @@ MAX_CHILDREN = 200
 MAX_ROWS = 500
 MAX_COLUMNS = 40
 OPEN_LEVELS = 2
+MAX_JSON_CHARS = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,13 @@ class Tab:
 
 def as_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def json_preview(value: Any) -> tuple[str, int]:
+    """The value as indented JSON, cut at MAX_JSON_CHARS (a page stays light whatever the
+    result's size), and the full length."""
+    text = as_json(value)
+    return text[:MAX_JSON_CHARS], len(text)
 
 
 def is_scalar(value: Any) -> bool:

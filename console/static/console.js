@@ -177,8 +177,14 @@ function wirePlayground() {
 
   const name = document.getElementById("new-name");
   const shown = document.getElementById("new-system-name");
-  name.addEventListener("input", () => {
-    shown.textContent = name.value.trim() ? "__" + name.value.trim().replace(/ /g, "_") : "";
+  name.addEventListener("input", async () => {
+    // The System Name rule lives in the mapping engine: ask it rather than repeat it here.
+    const typed = name.value.trim();
+    if (!typed) { shown.textContent = ""; return; }
+    const response = await fetch("/api/system-name?name=" + encodeURIComponent(typed),
+                                 {credentials: "same-origin"});
+    const data = await response.json();
+    if (name.value.trim() === typed) shown.textContent = data.system_name;
   });
   document.getElementById("add-field").addEventListener("click", () => {
     const path = document.getElementById("new-path");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -71,3 +72,13 @@ def test_dead_letters_are_read_newest_first_from_the_jobs_file(tmp_path: Any) ->
                        {"reason": "first"}]
     assert _dead_letters(SimpleNamespace(dead_letter_path=tmp_path / "none")) == []
     assert _dead_letters(SimpleNamespace()) is None  # a state without dead letters
+
+
+def test_a_large_result_is_previewed_not_sent_whole() -> None:
+    from console.results import MAX_JSON_CHARS, json_preview
+
+    small = {"value": [1, 2]}
+    assert json_preview(small) == (json.dumps(small, indent=2), len(json.dumps(small, indent=2)))
+    big = {"value": ["x" * 1000] * 2000}
+    preview, size = json_preview(big)
+    assert len(preview) == MAX_JSON_CHARS and size == len(json.dumps(big, indent=2))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 from tests.console.conftest import ConsoleSession
@@ -41,7 +42,7 @@ def test_a_pasted_response_is_mapped_and_an_added_field_appears(
     assert coverage.strip() == f"{len(detections)}/{len(detections)}"
 
     page.fill("#new-name", "Risk Score")
-    assert page.inner_text("#new-system-name") == "__Risk_Score"
+    expect(page.locator("#new-system-name")).to_have_text("__Risk_Score")
     page.fill("#new-path", ".riskEventType")
     page.click("#add-field")
     added = page.locator("tr[data-system-name='__Risk_Score']")
