@@ -93,7 +93,11 @@ def _cell(value: Any) -> str:
 
 
 def table_of(value: Any, title: str = "") -> list[Table]:
-    """A table for each list of objects: the value itself or any of its top-level members."""
+    """A table for each list of objects: the value itself or any of its top-level members.
+    Mapped events (``{"event_type", "fields"}``) get one column per mapped field."""
+    if isinstance(value, list) and value and all(
+            isinstance(i, dict) and isinstance(i.get("fields"), dict) for i in value):
+        value = [{"event_type": i.get("event_type"), **i["fields"]} for i in value]
     candidates = [(title, value)]
     if isinstance(value, dict):
         candidates += [(str(k), v) for k, v in value.items()]

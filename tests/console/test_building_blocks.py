@@ -82,3 +82,13 @@ def test_a_large_result_is_previewed_not_sent_whole() -> None:
     big = {"value": ["x" * 1000] * 2000}
     preview, size = json_preview(big)
     assert len(preview) == MAX_JSON_CHARS and size == len(json.dumps(big, indent=2))
+
+
+def test_mapped_events_are_tabled_by_field() -> None:
+    from console.results import table_of
+
+    events = [{"event_type": "signIn", "fields": {"User": "a", "IP": "1.2.3.4"}},
+              {"event_type": "riskUser", "fields": {"User": "b", "Risk": ["x"]}}]
+    [table] = table_of(events, "Events")
+    assert table.columns == ["event_type", "User", "IP", "Risk"]
+    assert table.rows == [["signIn", "a", "1.2.3.4", ""], ["riskUser", "b", "", '["x"]']]

@@ -106,3 +106,26 @@ def test_dates_from_the_picker_are_written_as_the_reference_does(
     assert page.input_value("#in-start_time") == "04/15/2024 01:05 PM"
     page.fill("#in-start_time", "04/15/2024 01:00 AM")  # typed text is kept as typed
     assert re.fullmatch(r"04/15/2024 01:00 AM", page.input_value("#in-start_time"))
+
+
+def test_fetch_event_shows_its_mapped_events_as_a_table(page: Any, console: ConsoleSession,
+                                                        control: EmulatorControl) -> None:
+    _open(page, console, "fetch-event")
+    page.select_option("#connection", "emulator")
+    page.select_option("#in-event_type", "riskDetection")
+    page.fill("#in-number_of_events_fetched", "3")
+    page.click("#run")
+    page.wait_for_selector("#result-status")
+    assert page.inner_text("#result-status") == "Successful"
+    page.click("#tab-btn-events")
+    table = page.locator("#tab-events table.list")
+    columns = table.locator("thead th").all_inner_texts()
+    kinds = table.locator(f"tbody td:nth-child({columns.index('event_type') + 1})")
+    assert 1 <= kinds.count() <= 3
+    assert set(kinds.all_inner_texts()) == {"riskDetection"}
+    raw = page.locator("#tab-raw table.list tbody tr")
+    assert raw.count() == kinds.count()
+    known = {r["id"] for r in control.records("riskDetections")}
+    raw_columns = page.locator("#tab-raw table.list thead th").all_inner_texts()
+    ids = page.locator(f"#tab-raw table.list tbody td:nth-child({raw_columns.index('id') + 1})")
+    assert set(ids.all_text_contents()) <= known
