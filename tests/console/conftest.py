@@ -91,7 +91,8 @@ def console(emulator: Any, connector: Any) -> Iterator[ConsoleSession]:
             yield ConsoleSession(url=url, base=base, token=config.keys.token,
                                  csrf=config.keys.csrf, clock=clock, state_path=state,
                                  job_dir=directory,
-                                 secrets=[full["client_secret"], PASSPHRASE],
+                                 secrets=[*(c["client_secret"] for c in given.values()
+                                            if c.get("client_secret")), PASSPHRASE],
                                  connections=given)
     finally:
         shutil.rmtree(directory, ignore_errors=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import requests
+
 from tests.console.conftest import ConsoleSession
 from tests.control import EmulatorControl
 
@@ -96,6 +98,24 @@ def test_a_refused_command_shows_graphs_status_and_message_in_the_error_tab(
     assert page.inner_text("#tab-error .failure-indicator") == command.failure_indicator
     message = page.inner_text("#tab-error .message")
     assert any(p in message for p in command.permissions.all())
+    assert _graphs_own_refusal(console, control) in message
+
+
+def _graphs_own_refusal(console: ConsoleSession, control: EmulatorControl) -> str:
+    """Graph's message for the no-roles app, asked directly with its own credentials."""
+    app = console.connections["no-roles"]
+    session = requests.Session()
+    session.trust_env = False
+    ca = control.emu.ca_bundle
+    token = session.post(app["auth_url"], verify=ca, timeout=30, data={
+        "client_id": app["client_id"], "client_secret": app["client_secret"],
+        "grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default"})
+    token.raise_for_status()
+    refused = session.get(f"{app['server_url']}/v1.0/identityProtection/riskyUsers", verify=ca,
+                          timeout=30, headers={"Authorization": "Bearer "
+                                               + token.json()["access_token"]})
+    assert refused.status_code == 403
+    return refused.json()["error"]["message"]
 
 
 def test_dates_from_the_picker_are_written_as_the_reference_does(

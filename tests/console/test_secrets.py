@@ -68,6 +68,7 @@ def test_no_secret_in_any_response_header_body_or_cookie(browser: Browser, page:
     cookies = json.dumps(browser.context.cookies()).encode()
     searched.append(("cookies", cookies))
     searched.append(("page", page.content().encode()))
+    assert len(console.secrets) == 3  # two apps' client secrets and a certificate passphrase
     for secret in console.secrets:
         for name, form in encodings(secret).items():
             assert len(form) >= 6, name
