@@ -13,7 +13,7 @@ endif
 PY_ID  := $(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version)' | cksum | cut -d' ' -f1)
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)-$(PY_ID)
 
-.PHONY: install demo test lint bench chaos samples dist clean
+.PHONY: install demo test lint bench chaos samples dist clean chromium screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	rm -rf $(VENV)
@@ -25,11 +25,16 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python demo.py
+	@echo "Web console: $(BIN)/python connector.py console --emulator   (then open the URL it prints first)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+# The console's browser tests drive the system's Chromium (Debian package; never a download).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
+test: $(STAMP) lint chromium
 	$(BIN)/python connector.py validate > /dev/null
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
@@ -51,6 +56,9 @@ samples: $(STAMP)
 
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow tests/job
+
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tests.console.screenshots docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist build *.egg-info

@@ -116,10 +116,17 @@ def _prog() -> str:
     return CONSOLE_SCRIPT if name.startswith(CONSOLE_SCRIPT) else "connector.py"
 
 
+def _console_verb(argv: list[str]) -> int:
+    from console.cli import main as console_main
+
+    return console_main(argv, Connector.load, embedded_emulator)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, lambda: Connector.load().plugin, start_emulator=embedded_emulator,
                     fetch_command="fetch-event", description=__doc__.splitlines()[0],
-                    extra_verbs={"emulator": _emulator_verb, "job": _job_verb},
+                    extra_verbs={"emulator": _emulator_verb, "job": _job_verb,
+                                 "console": _console_verb},
                     prog=_prog(), version=__version__, examples=CLI_EXAMPLES)
 
 
