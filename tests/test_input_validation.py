@@ -195,7 +195,7 @@ def test_inputs_are_normalised_as_users_type_them(connector: Any, command: str,
 def test_inputs_that_are_not_a_mapping_are_refused(connector: Any, connection: dict[str, Any],
                                                    control: Any) -> None:
     control.clear_requests()
-    result = connector.plugin.run("List Risky Users", ["Top=1"], connection)  # type: ignore[arg-type]
+    result = connector.plugin.run("List Risky Users", ["Top=1"], connection)
     assert result.exit_code == 2
     assert "must each be a mapping" in result.errors[0].message
     assert control.graph_requests() == []
