@@ -5,13 +5,19 @@ Each stage is a small function; a failure names the file, the JSON path and the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from executor.errors import ManifestError
-from executor.input_schemas import command_input_schema, schema_path
+from executor.input_schemas import (
+    command_input_schema,
+    command_output_schema,
+    output_schema_path,
+    schema_path,
+)
 from executor.model import (
     ActionSpec,
     AllowedValue,
@@ -242,6 +248,16 @@ def register_input_schemas(manifest: Manifest, store: SchemaStore) -> None:
         store.add_document(command.input_schema, command_input_schema(command))
 
 
+def _derived_output(command: CommandSpec, store: SchemaStore) -> CommandSpec:
+    """A list command's output schema narrowed to its resource's properties (registered in the
+    store under ``schemas/commands/<id>.output.json``)."""
+    if command.handler != "list" or command.resource is None:
+        return command
+    relpath = output_schema_path(command.id)
+    store.add_document(relpath, command_output_schema(command, command.output_schema))
+    return replace(command, output_schema=relpath)
+
+
 def _unique(values: list[str], where: str, what: str) -> None:
     seen: set[str] = set()
     for value in values:
@@ -258,4 +274,5 @@ def load_manifest(plugin_dir: Path, store: SchemaStore | None = None) -> Manifes
     manifest = build_manifest(data, store)
     check_consistency(manifest, store, plugin_dir)
     register_input_schemas(manifest, store)
-    return manifest
+    return replace(manifest, commands=tuple(_derived_output(c, store)
+                                            for c in manifest.commands))
