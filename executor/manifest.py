@@ -58,10 +58,15 @@ def validate_manifest(data: Any, store: SchemaStore) -> None:
         raise ManifestError(MANIFEST_FILE, json_path(error), error.message)
 
 
-def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore,
-                    where: str) -> tuple[AllowedValue, ...]:
+def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore, where: str,
+                    command: dict[str, Any]) -> tuple[AllowedValue, ...]:
     if raw is None:
         return ()
+    if raw.get("from") == "resource_by":  # the values that select the command's resource
+        if "resource_by" not in command:
+            raise ManifestError(MANIFEST_FILE, where, "the command has no resource_by")
+        return tuple(AllowedValue(value, entry["name"])
+                     for value, entry in command["resource_by"]["values"].items())
     try:
         definition = store.resolve_pointer(raw["$ref"])
     except ManifestError as exc:
@@ -70,7 +75,8 @@ def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore,
     return tuple(AllowedValue(value, names.get(value, value)) for value in definition["enum"])
 
 
-def _input(raw: dict[str, Any], store: SchemaStore, where: str) -> InputSpec:
+def _input(raw: dict[str, Any], store: SchemaStore, where: str,
+           command: dict[str, Any]) -> InputSpec:
     only_when = None
     if "only_when" in raw:
         ((other, values),) = raw["only_when"].items()
@@ -80,7 +86,7 @@ def _input(raw: dict[str, Any], store: SchemaStore, where: str) -> InputSpec:
         type=raw["type"], description=raw["description"], example=raw["example"],
         default=raw.get("default"),
         allowed_values=_allowed_values(raw.get("allowed_values"), store,
-                                       f"{where}.allowed_values"),
+                                       f"{where}.allowed_values", command),
         allowed_values_ref=(raw.get("allowed_values") or {}).get("$ref"),
         only_when=only_when, not_after=raw.get("not_after"), check=raw.get("check"),
         schema=raw.get("schema", {}), maximum_from_resource=raw.get("maximum_from_resource"),
@@ -123,16 +129,16 @@ def _permissions(raw: dict[str, Any], resource: ResourceSpec | None,
 
 def _command(raw: dict[str, Any], resources: dict[str, ResourceSpec], store: SchemaStore,
              where: str) -> CommandSpec:
-    inputs = tuple(_input(r, store, f"{where}.inputs[{j}]")
+    inputs = tuple(_input(r, store, f"{where}.inputs[{j}]", raw)
                    for j, r in enumerate(raw["inputs"]))
     resource = (_lookup(resources, raw["resource"], f"{where}.resource")
                 if "resource" in raw else None)
     resource_by = None
     if "resource_by" in raw:
         by = raw["resource_by"]
-        resource_by = (by["input"], {value: _lookup(resources, name,
+        resource_by = (by["input"], {value: _lookup(resources, entry["resource"],
                                                     f"{where}.resource_by.values.{value}")
-                                     for value, name in by["values"].items()})
+                                     for value, entry in by["values"].items()})
     action = ActionSpec(**raw["action"]) if "action" in raw else None
     return CommandSpec(
         id=raw["id"], display_name=raw["display_name"], description=raw["description"],

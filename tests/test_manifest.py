@@ -120,10 +120,10 @@ BREAKAGES: list[tuple[str, Callable[[Path], object], str, str]] = [
      lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "list-history")[
          "inputs"][0].pop("path_parameter")),
      "integration.yaml", "needs inputs for ['id']"),
-    ("fetch event type without a resource",
+    ("fetch event type naming an unknown resource",
      lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "fetch-event")[
-         "resource_by"]["values"].pop("riskUser")),
-     "integration.yaml", "resource_by.values"),
+         "resource_by"]["values"]["riskUser"].update(resource="riskyAgents")),
+     "integration.yaml", "resource_by.values.riskUser"),
     ("schema file is not JSON",
      lambda d: (d / "schemas/enums.json").write_text("{ not json"),
      "schemas/enums.json", "line 1"),
