@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import itertools
@@ -12,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +70,19 @@ class AppRegistration:
     display_name: str
     service_principal_id: str
     secret: str | None = None
-    certificate: Certificate | None = None
+    secret_expired: bool = False
+    # A certificate app's key pair is made on first use: RSA key generation costs ~0.1-0.3 s,
+    # and most emulator runs never use that app.
+    certificate_maker: Callable[[], Certificate] | None = None
+    _certificate: Certificate | None = None
+
+    @property
+    def certificate(self) -> Certificate | None:
+        if self._certificate is None and self.certificate_maker is not None:
+            with _CERTIFICATE_LOCK:
+                if self._certificate is None:
+                    self._certificate = self.certificate_maker()
+        return self._certificate
 
 
 @dataclass
@@ -147,11 +161,41 @@ def build_tenant_auth(seed: int, index: int, tenant_id: str, domain: str,
             service_principal_id=seeds.guid_for(key, n, 2),
         )
         if kind == "cert":
-            app.certificate = make_certificate(directory, f"tenant{index}-cert-app")
+            app.certificate_maker = functools.partial(make_certificate, directory,
+                                                      f"tenant{index}-cert-app")
         else:
             app.secret = seeds.entra_secret(seeds.derive("secret", seed, index, kind))
         tenant.apps[kind] = app
     return tenant
+
+
+def add_app(tenant: TenantAuth, seed: int, index: int, roles: tuple[str, ...],
+            secret_expired: bool, certificate: bool, directory: Path) -> AppRegistration:
+    """A new app registration of `tenant` (POST /_emulator/apps), named app-N."""
+    n = len(tenant.apps)
+    name = f"app-{n}"
+    key = seeds.derive("extra-apps", seed, index, n)
+    app = AppRegistration(
+        kind=name, client_id=seeds.guid_for(key, 0, 1), tenant_id=tenant.tenant_id,
+        roles=roles, display_name=f"Emulator app {n}",
+        service_principal_id=seeds.guid_for(key, 0, 2), secret_expired=secret_expired)
+    if certificate:
+        app.certificate_maker = functools.partial(make_certificate, directory,
+                                                  f"tenant{index}-{name}")
+    else:
+        app.secret = seeds.entra_secret(seeds.derive("extra-secret", seed, index, n))
+    tenant.apps[name] = app
+    return app
+
+
+_CERTIFICATE_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def signing_key() -> rsa.RSAPrivateKey:
+    """The RS256 key tokens are signed with, made once per process (emulators in one process
+    share it; each still accepts only the tokens it issued itself)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 class TokenService:
@@ -162,7 +206,7 @@ class TokenService:
         self.tenants = tenants
         self.lifetime = lifetime
         self.base_url = ""
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._key = signing_key()
         self._public = self._key.public_key()
         numbers = self._public.public_numbers()
         self.kid = _b64url(hashlib.sha256(str(numbers.n).encode()).digest()[:15])
@@ -280,6 +324,14 @@ class TokenService:
                     "Invalid client secret provided. Ensure the secret being sent in the request "
                     "is the client secret value, not the client secret ID, for a secret added to "
                     f"app '{app.client_id}'.",
+                )
+            if app.secret_expired:
+                raise AadError(
+                    401, "invalid_client", 7000222,
+                    f"The provided client secret keys for app '{app.client_id}' are expired. "
+                    "Visit the Azure portal to create new keys for your app: "
+                    "https://aka.ms/NewClientSecret, or consider using certificate credentials "
+                    "for added security: https://aka.ms/certCreds.",
                 )
             credential = "1"
         elif assertion and assertion_type == ASSERTION_TYPE:
@@ -458,7 +510,9 @@ class TokenService:
         with self._lock:
             serial = self._issued.get(str(claims.get("uti")))
             revoked = self._revoked_through
-        if serial is None or serial <= revoked:
+        if serial is None:  # signed with the shared key, but by another emulator instance
+            raise deny("Access token validation failure. Invalid signature.")
+        if serial <= revoked:
             raise deny("Continuous access evaluation resulted in challenge with result: "
                        "InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp")
         app_id = str(claims.get("appid", ""))

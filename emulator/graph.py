@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from emulator import odata, schema, timefmt
 from emulator.auth import Principal
+from emulator.behaviour import Behaviour
 from emulator.errors import GraphError
 from emulator.messages import ENCODER, Request, Response
-from emulator.paging import SkipTokenCodec, SkipTokenError, collect
+from emulator.paging import Key, SkipTokenCodec, SkipTokenError, collect, skip_matches
 from emulator.render import Renderer
 from emulator.resources import COLLECTIONS, IDENTITY_PROTECTION, TOP_LEVEL, Collection
 from emulator.tenant import INDEX, Tenant
@@ -21,6 +23,29 @@ GRAPH_JSON = ("application/json;odata.metadata=minimal;odata.streaming=true;"
               "IEEE754Compatible=false;charset=utf-8")
 NINETY_DAYS = 90 * 86_400 * timefmt.TICKS_PER_SECOND
 DEFAULT_SCAN_BUDGET = 20_000
+
+
+LICENCE_RANK = {"free": 0, "P1": 1, "P2": 2}
+HIDDEN_WITHOUT_P2 = {
+    "signIns": ("riskDetail", "riskLevelAggregated", "riskLevelDuringSignIn"),
+    "riskDetections": ("riskDetail", "riskLevel"),
+}
+
+
+def with_hidden(render: Callable[[dict[str, Any]], dict[str, Any]],
+                hidden: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """`render`, with the given properties (where present) served as `hidden`."""
+    if not hidden:
+        return render
+
+    def hide(record: dict[str, Any]) -> dict[str, Any]:
+        out = render(record)
+        for name in hidden:
+            if name in out:
+                out[name] = "hidden"
+        return out
+
+    return hide
 
 
 ALLOWED_LIST_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby"})
@@ -115,18 +140,24 @@ def route(version: str, path_after_version: str) -> Route:
     raise unknown(rest[2])
 
 
-def check_roles(rt: Route, principal: Principal) -> None:
+def check_roles(rt: Route, principal: Principal, forbidden_code: str = "Forbidden") -> None:
     """403 unless the token carries one of the collection's roles (write roles for actions)."""
     spec: Collection = COLLECTIONS[rt.resource]
     needed = spec.write_roles if rt.kind == "action" else spec.read_roles
-    if not principal.roles & needed:
-        raise GraphError(403, "Authorization_RequestDenied",
-                         "Insufficient privileges to complete the operation.")
+    if principal.roles & needed:
+        return
+    if spec.service == IDENTITY_PROTECTION and forbidden_code == "Forbidden":
+        raise GraphError(403, "Forbidden", "You cannot perform the requested operation, "
+                         "required scopes are missing in the token.")
+    raise GraphError(403, "Authorization_RequestDenied",
+                     "Insufficient privileges to complete the operation.")
 
 
 class GraphApi:
     def __init__(self, codec: SkipTokenCodec, base_url: str,
+                 behaviour: Callable[[], Behaviour] = Behaviour,
                  scan_budget: int = DEFAULT_SCAN_BUDGET) -> None:
+        self.behaviour = behaviour
         self.codec = codec
         self.base_url = base_url
         self.scan_budget = scan_budget
@@ -137,14 +168,35 @@ class GraphApi:
             if req.method != "POST":
                 raise GraphError(405, "BadRequest",
                                  "The request target does not support this HTTP method.")
+            self._check_licence(rt)
             return self._action(req, rt, tenant, principal)
         if req.method != "GET":
             raise GraphError(405, "BadRequest",
                              "The request target does not support this HTTP method.")
+        self._check_licence(rt)
         params = self._options(req)
         if rt.kind == "get":
             return self._get(req, version, rt, tenant, params)
         return self._list(req, version, rt, tenant, params)
+
+    # -- licence (behaviour switch) -----------------------------------------------------------
+
+    def _check_licence(self, rt: Route) -> None:
+        """Sign-in logs need P1; riskDetections P1 (details hidden) or P2; the rest P2."""
+        licence = self.behaviour().licence
+        needed = COLLECTIONS[rt.resource].licence
+        if LICENCE_RANK[licence] >= LICENCE_RANK[needed]:
+            return
+        if rt.resource == "signIns":
+            raise GraphError(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                             "Neither tenant is B2C or tenant doesn't have premium license")
+        raise GraphError(403, "Forbidden", "Your tenant is not licensed for this feature.")
+
+    def _hidden(self, rt: Route) -> tuple[str, ...]:
+        """Properties a tenant without P2 reads as `hidden` (the resource pages' notes)."""
+        if self.behaviour().licence == "P2":
+            return ()
+        return HIDDEN_WITHOUT_P2.get(rt.resource, ())
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -208,8 +260,9 @@ class GraphApi:
                             user_id=rt.user_id)
         if record is None:
             raise self._not_found()
-        rendered = Renderer(resource_schema, self._include_unknown(req), select,
-                            schema.SCHEMAS[(rt.resource, "beta")])(record)
+        rendered = with_hidden(Renderer(resource_schema, self._include_unknown(req), select,
+                                        schema.SCHEMAS[(rt.resource, "beta")]),
+                               self._hidden(rt))(record)
         body = {"@odata.context": self._context(version, rt, select, entity=True), **rendered}
         return Response.json(200, body, self._headers(req), content_type=GRAPH_JSON)
 
@@ -224,13 +277,16 @@ class GraphApi:
         except odata.ODataError as exc:
             if is_filter and rt.resource == "signIns":
                 raise GraphError(400, "BadRequest", "Invalid filter clause") from None
+            if is_filter:
+                raise GraphError(400, "BadRequest",
+                                 f"Invalid filter clause: {exc.message}") from None
             raise GraphError(400, "BadRequest", exc.message) from None
 
     def _list(self, req: Request, version: str, rt: Route, tenant: Tenant,
               params: list[tuple[str, str, str]]) -> Response:
         spec = COLLECTIONS[rt.resource]
         resource_schema = schema.SCHEMAS[(rt.resource, version)]
-        values = {name: value for name, _key, value in params}
+        values = values_by_name = {name: value for name, _key, value in params}
         for name in values:
             if name.startswith("$") and name not in ALLOWED_LIST_OPTIONS:
                 raise GraphError(400, "BadRequest",
@@ -254,9 +310,16 @@ class GraphApi:
         flt = None
         if "$filter" in values:
             datetime_props = ("createdDateTime",) if rt.resource == "signIns" else ()
+            behaviour = self.behaviour()
+            rules = None
+            if behaviour.filters == "documented":
+                beta_any = spec.beta_any_filterable if version == "beta" else {}
+                rules = odata.FilterRules(dict(spec.filterable),
+                                          {**spec.any_filterable, **beta_any})
             flt = self._odata(rt, lambda: odata.compile_filter(
                 values["$filter"], resource_schema, datetime_props,
-                self._include_unknown(req)), is_filter=True)
+                self._include_unknown(req), rules,
+                behaviour.string_compare == "sensitive"), is_filter=True)
             if rt.resource == "signIns":
                 oldest = req.now - NINETY_DAYS
                 stamps = odata.literal_datetimes(values["$filter"])
@@ -274,11 +337,22 @@ class GraphApi:
         binding = "|".join((tenant.tenant_id, version, rt.resource, rt.user_id or "",
                             values.get("$filter", ""), values.get("$select", ""),
                             values.get("$orderby", ""), str(top)))
-        after = None
+        after: Key | None = None
+        skip = 0  # offset paging: matching records to pass over from the start
+        offset = 0
+        fingerprint = tenant.fingerprint(req.now)
         if "$skiptoken" in values:
             try:
-                after = tuple(self.codec.decode(values["$skiptoken"], binding))
-            except (SkipTokenError, ValueError, TypeError):
+                state = self.codec.decode_state(values["$skiptoken"], binding)
+                if state[0] == "k":
+                    after = (state[1], state[2])
+                else:
+                    offset = int(state[1])
+                    if state[2] == fingerprint:  # nothing changed: the same as keyset
+                        after = (state[3], state[4])
+                    else:
+                        skip = offset
+            except (SkipTokenError, ValueError, TypeError, IndexError):
                 raise GraphError(400, "BadRequest",
                                  f"The $skiptoken value '{values['$skiptoken']}' is invalid or "
                                  "does not belong to this query.") from None
@@ -287,25 +361,36 @@ class GraphApi:
                  and (flt is None or flt.mentions <= {"id", "createdDateTime"}))
         items = tenant.iterate(rt.resource, version == "beta", field, descending, after, flt,
                                req.now, user_id=rt.user_id, light=light)
-        page, next_key = collect(items, predicate, top, self.scan_budget)
+        page, next_key = collect(skip_matches(items, predicate, skip), predicate, top,
+                                 self.scan_budget)
         include_unknown = self._include_unknown(req)
-        renderer = Renderer(resource_schema, include_unknown, select,
-                            schema.SCHEMAS[(rt.resource, "beta")])
+        hidden = self._hidden(rt)
+        renderer = with_hidden(Renderer(resource_schema, include_unknown, select,
+                                        schema.SCHEMAS[(rt.resource, "beta")]), hidden)
         head = '{"@odata.context":' + json.dumps(self._context(version, rt, select, False))
         if next_key is not None:
-            token = self.codec.encode(binding, next_key)
+            if self.behaviour().paging == "offset":
+                token = self.codec.encode_state(binding, ["o", offset + len(page), fingerprint,
+                                                          next_key[0], next_key[1]])
+            else:
+                token = self.codec.encode_state(binding, ["k", next_key[0], next_key[1]])
             query = "&".join(f"{key}={quote(value, safe='()*!')}"
                              for name, key, value in params if name != "$skiptoken")
             query = f"{query}&$skiptoken={token}" if query else f"$skiptoken={token}"
             link = f"{self.base_url}/{version}/{rt.next_path}?{query}"
             head += ',"@odata.nextLink":' + json.dumps(link)
-        if light and select is None:
+        if light and select is None and not hidden:
             values = [self._signin_json(tenant, r, renderer, include_unknown) for r in page]
-        elif light and not needed <= {"id", "createdDateTime"}:
+        elif light and (hidden or not needed <= {"id", "createdDateTime"}):
             values = [ENCODER.encode(renderer(
                 tenant.signins.build(r[INDEX]) if INDEX in r else r)).encode() for r in page]
         else:
             values = [ENCODER.encode(renderer(r)).encode() for r in page]
+        if "$skiptoken" not in values_by_name:
+            # Hostile records (control API "verbatim"): on the first page, exactly as given,
+            # whatever the query says.
+            values += [ENCODER.encode(r).encode()
+                       for r in tenant.verbatim_visible(rt.resource, req.now)]
         body = b"".join((head.encode(), b',"value":[', b",".join(values), b"]}"))
         return Response(200, self._headers(req), body)
 
@@ -359,5 +444,8 @@ class GraphApi:
             raise GraphError(400, "BadRequest",
                              f"The maximum count of {noun} in one call is 60; {len(ids)} "
                              "were given.")
-        tenant.act(rt.resource, rt.action or "", ids, principal.service_principal_id, req.now)
+        behaviour = self.behaviour()
+        tenant.act(rt.resource, rt.action or "", ids, principal.service_principal_id, req.now,
+                   behaviour.unknown_ids,
+                   round(behaviour.action_delay_seconds * timefmt.TICKS_PER_SECOND))
         return Response(204, {})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from emulator import schema
+
 IDENTITY_PROTECTION = "identityProtection"
 AUDIT_LOGS = "auditLogs"
 
@@ -51,6 +53,42 @@ class Collection:
     parent_key: str | None = None  # for a child: the item's property naming its parent
     beta_root: bool = False  # beta also serves it at /beta/{segment}
     licence: str = "P2"  # the lowest licence that serves the data (SPEC §9 behaviour switch)
+    # $filter as documented: property path ("location/city") -> operators; and collections
+    # filterable through any(x: x <op> literal) -> the operators allowed inside.
+    filterable: dict[str, frozenset[str]] = field(default_factory=dict)
+    any_filterable: dict[str, frozenset[str]] = field(default_factory=dict)
+    beta_any_filterable: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+EQ = frozenset({"eq"})
+EQ_STARTS = frozenset({"eq", "startswith"})
+TIME_RANGE = frozenset({"eq", "ge", "le", "gt", "lt"})
+
+# graph-api-facts §1.2: the signIn resource page's filterable properties and operators.
+SIGN_IN_FILTERS = {
+    "appDisplayName": EQ_STARTS, "appId": EQ, "clientAppUsed": EQ,
+    "conditionalAccessStatus": EQ, "correlationId": EQ,
+    "createdDateTime": frozenset({"eq", "le", "ge"}),
+    "deviceDetail/browser": EQ_STARTS, "deviceDetail/operatingSystem": EQ_STARTS, "id": EQ,
+    "ipAddress": EQ_STARTS, "location/city": EQ_STARTS, "location/state": EQ_STARTS,
+    "location/countryOrRegion": EQ_STARTS, "resourceDisplayName": EQ, "resourceId": EQ,
+    "riskDetail": EQ, "riskLevelAggregated": EQ, "riskLevelDuringSignIn": EQ, "riskState": EQ,
+    "status/errorCode": EQ, "userDisplayName": EQ_STARTS, "userId": EQ,
+    "userPrincipalName": EQ_STARTS,
+}
+SIGN_IN_ANY_FILTERS = {"riskEventTypes": EQ, "riskEventTypes_v2": EQ_STARTS}
+
+
+def scalar_filters(resource: str) -> dict[str, frozenset[str]]:
+    """identityProtection: the pages say "supports $filter" with no property table; the
+    emulator assumes eq on every scalar property and ranges on date-times (docs/fidelity.md)."""
+    out: dict[str, frozenset[str]] = {}
+    for name, t in schema.SCHEMAS[(resource, "beta")].props.items():  # beta: a superset
+        if t == "datetime":
+            out[name] = TIME_RANGE
+        elif t in ("string", "bool") or (isinstance(t, tuple) and t[0] == "enum"):
+            out[name] = EQ
+    return out
 
 
 _USER_ACTIONS = {
@@ -73,21 +111,25 @@ _SP_ACTIONS = {
 COLLECTIONS: dict[str, Collection] = {c.name: c for c in (
     Collection("signIns", "signIns", AUDIT_LOGS, SIGN_IN_READ, 1000, 1000,
                orderable=("createdDateTime",), default_order=("createdDateTime", True),
-               licence="P1"),
+               licence="P1", filterable=SIGN_IN_FILTERS, any_filterable=SIGN_IN_ANY_FILTERS,
+               beta_any_filterable={"signInEventTypes": EQ}),
     Collection("riskDetections", "riskDetections", IDENTITY_PROTECTION, RISK_EVENT_READ, 20, 500,
-               beta_root=True),
+               beta_root=True, licence="P1", filterable=scalar_filters("riskDetections")),
     Collection("riskyUsers", "riskyUsers", IDENTITY_PROTECTION, RISKY_USER_READ, 20, 500,
                write_roles=RISKY_USER_WRITE, actions=_USER_ACTIONS, child="history",
-               beta_root=True),
+               beta_root=True, filterable=scalar_filters("riskyUsers")),
     Collection("history", "history", IDENTITY_PROTECTION, RISKY_USER_READ, 20, 500,
-               parent="riskyUsers", parent_key="userId"),
+               parent="riskyUsers", parent_key="userId", filterable=scalar_filters("history")),
     Collection("riskyServicePrincipals", "riskyServicePrincipals", IDENTITY_PROTECTION,
                RISKY_SP_READ, 20, 500, write_roles=RISKY_SP_WRITE, actions=_SP_ACTIONS,
-               child="servicePrincipalHistory"),
+               child="servicePrincipalHistory",
+               filterable=scalar_filters("riskyServicePrincipals")),
     Collection("servicePrincipalHistory", "history", IDENTITY_PROTECTION, RISKY_SP_READ, 20,
-               500, parent="riskyServicePrincipals", parent_key="servicePrincipalId"),
+               500, parent="riskyServicePrincipals", parent_key="servicePrincipalId",
+               filterable=scalar_filters("servicePrincipalHistory")),
     Collection("servicePrincipalRiskDetections", "servicePrincipalRiskDetections",
-               IDENTITY_PROTECTION, RISK_EVENT_READ, 20, 500),
+               IDENTITY_PROTECTION, RISK_EVENT_READ, 20, 500,
+               filterable=scalar_filters("servicePrincipalRiskDetections")),
 )}
 
 #: Collections directly under /identityProtection, by lower-case URL segment.

@@ -331,21 +331,3 @@ SCHEMAS: dict[tuple[str, str], ResourceSchema] = {
 }
 
 RESOURCES = tuple(sorted({name for name, _version in SCHEMAS}))
-
-
-def datetime_paths(props: dict[str, Type]) -> list[tuple[str, ...]]:
-    """Paths of DateTimeOffset values (`()` inside a path marks a collection step)."""
-    out: list[tuple[str, ...]] = []
-
-    def walk(prefix: tuple[str, ...], t: Type) -> None:
-        if t == "datetime":
-            out.append(prefix)
-        elif isinstance(t, tuple) and t[0] == "complex":
-            for name, sub in t[1].items():
-                walk((*prefix, name), sub)
-        elif isinstance(t, tuple) and t[0] == "collection":
-            walk((*prefix, "()"), t[1])
-
-    for name, t in props.items():
-        walk((name,), t)
-    return out

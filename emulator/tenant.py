@@ -18,6 +18,7 @@ from emulator.paging import Item, Key, SortedView
 from emulator.resources import COLLECTIONS, Action
 from emulator.signins import SignInSource
 from emulator.store import AddedSignIns, VersionedStore
+from emulator.timefmt import TICKS_PER_SECOND
 
 INDEX = "#index"  # marks a light sign-in record: the generated record's index
 
@@ -46,6 +47,10 @@ class JsonCache:
                 self._items.move_to_end(key)
             return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, key: tuple[int, bool, bool], value: bytes) -> None:
         with self._lock:
             self._items[key] = value
@@ -68,32 +73,30 @@ class Tenant:
         pool = [self.users[(n * 7) % user_count] for n in range(pool_size)]
         self.signins = SignInSource(self.key, self.tenant_id, self.users, pool, end_ticks,
                                     signins)
-        state = risk.build(self.key, self.signins, self.users, end_ticks)
-        self.admin_id = state.admin_id
-        self.detections = VersionedStore()
-        self.risky_users = VersionedStore()
-        self.history = VersionedStore()
-        for det in state.detections:
-            self.detections.put(det)
-        for user in state.risky_users:
-            self.risky_users.put(user)
-        for item in state.history:
-            self.history.put(item)
-        sp_count = min(max(signins // 400, 12), 200)
-        workloads = workload.build(self.key, sp_count, end_ticks, state.admin_id)
-        self.risky_principals = VersionedStore()
-        self.principal_history = VersionedStore()
-        self.principal_detections = VersionedStore()
-        for principal in workloads.principals:
-            self.risky_principals.put(principal)
-        for item in workloads.history:
-            self.principal_history.put(item)
-        for det in workloads.detections:
-            self.principal_detections.put(det)
+        # One store per materialised collection of the resource table, filled by the seeds.
+        self.stores = {name: VersionedStore() for name in COLLECTIONS if name != "signIns"}
+        for name, records in self._seed(signins, end_ticks).items():
+            for record in records:
+                self.stores[name].put(record)
+        self.detections = self.stores["riskDetections"]
+        self.risky_users = self.stores["riskyUsers"]
+        self.history = self.stores["history"]
+        self.risky_principals = self.stores["riskyServicePrincipals"]
+        self.principal_history = self.stores["servicePrincipalHistory"]
+        self.principal_detections = self.stores["servicePrincipalRiskDetections"]
         self.added_signins = AddedSignIns()
+        # Hostile records (control API "verbatim"): served exactly as given, by resource.
+        self.verbatim: dict[str, list[tuple[int | None, Any]]] = {}
         self.signin_json = JsonCache(20_000)
-        self._next = len(state.detections) + len(state.risky_users) + 1
+        self._next = (len(self.detections.latest_all()) + len(self.risky_users.latest_all())
+                      + 1)
         self.lock = threading.RLock()
+
+    def set_whole_seconds(self, whole: bool) -> None:
+        """The signin_time_precision switch: generated sign-in times change, so do caches."""
+        if self.signins.whole_seconds != whole:
+            self.signins.whole_seconds = whole
+            self.signin_json.clear()
 
     def _counter(self) -> int:
         with self.lock:
@@ -103,10 +106,26 @@ class Tenant:
     # -- reading ----------------------------------------------------------------------------
 
     def store(self, resource: str) -> VersionedStore:
-        return {"riskDetections": self.detections, "riskyUsers": self.risky_users,
-                "history": self.history, "riskyServicePrincipals": self.risky_principals,
-                "servicePrincipalHistory": self.principal_history,
-                "servicePrincipalRiskDetections": self.principal_detections}[resource]
+        return self.stores[resource]
+
+    def _seed(self, signins: int, end_ticks: int) -> dict[str, list[dict[str, Any]]]:
+        """The seeded records of every materialised collection (each generator keeps its
+        collections consistent with each other and with the sign-in log)."""
+        state = risk.build(self.key, self.signins, self.users, end_ticks)
+        self.admin_id = state.admin_id
+        sp_count = min(max(signins // 400, 12), 200)
+        workloads = workload.build(self.key, sp_count, end_ticks, state.admin_id)
+        return {"riskDetections": state.detections, "riskyUsers": state.risky_users,
+                "history": state.history, "riskyServicePrincipals": workloads.principals,
+                "servicePrincipalHistory": workloads.history,
+                "servicePrincipalRiskDetections": workloads.detections}
+
+    def fingerprint(self, now: int) -> str:
+        """Changes whenever any visible record may have (offset paging's fast-path check)."""
+        counts = [store.changes(now) for store in self.stores.values()]
+        counts.append(self.added_signins.changes(now))
+        counts.append(int(self.signins.whole_seconds))
+        return ".".join(map(str, counts))
 
     def children(self, resource: str, parent_id: str, now: int) -> list[dict[str, Any]]:
         """Visible items of a child collection (history) of one visible parent."""
@@ -263,89 +282,86 @@ class Tenant:
 
     # -- actions ----------------------------------------------------------------------------
 
-    def act(self, resource: str, action: str, ids: list[str], actor: str, now: int) -> None:
-        """A bound action on riskyUsers or riskyServicePrincipals; all-or-nothing like a batch."""
+    def act(self, resource: str, action: str, ids: list[str], actor: str, now: int,
+            unknown_ids: str = "404", delay: int = 0) -> None:
+        """A bound action on riskyUsers or riskyServicePrincipals.
+
+        `unknown_ids` (behaviour switch): "404"/"400" refuse the whole batch when an id is not
+        a visible risky record; "204" applies the known ones and ignores the rest. `delay`
+        (ticks): the change shows `isProcessing` at once and settles `delay` later.
+        """
         spec = COLLECTIONS[resource].actions[action]
-        if resource == "riskyServicePrincipals":
-            self._act_principals(action, spec, ids, actor, now)
-            return
-        user_ids = ids
-        state, detail, level = spec.risk_state, spec.risk_detail, spec.risk_level
-        with self.lock:
-            unique: list[str] = []
-            for user_id in user_ids:
-                if user_id.lower() not in (u.lower() for u in unique):
-                    unique.append(user_id)
-            users = [self.risky_users.visible(u, now) for u in unique]
-            if any(u is None for u in users):
-                raise GraphError(404, "itemNotFound", spec.not_found)
-            taken: set[str] = set()
-            for user in users:
-                assert user is not None
-                self._apply(user, action, state, detail, level, actor, now, taken)
-
-    def _apply(self, user: dict[str, Any], action: str, state: str, detail: str, level: str,
-               actor: str, now: int, taken: set[str]) -> None:
-        def change(record: dict[str, Any]) -> dict[str, Any]:
-            record.update(riskState=state, riskDetail=detail, riskLevel=level,
-                          riskLastUpdatedDateTime=now, isProcessing=False)
-            return record
-
-        updated = self.risky_users.update_visible(user["id"], now, change)
-        user_key = user["id"].lower()
-        if action == "confirmcompromised":
-            self.detections.put(risk.compromise_detection(self.key, self._counter(), updated, now))
-        else:
-            for det in self.detections.visible_all(now):
-                if det.get("userId", "").lower() == user_key and det.get("riskState") == "atRisk":
-                    self.detections.update_visible(det["id"], now, lambda d: {
-                        **d, "riskState": state, "riskDetail": detail,
-                        "lastUpdatedDateTime": now})
-        existing = {h["id"] for h in self.history_of(user["id"], now)}
-        item_id = risk.history_id(updated["id"], now, taken | existing)
-        events = ["adminConfirmedUserCompromised"] if action == "confirmcompromised" else []
-        self.history.put(risk.history_item(updated, item_id, now, state, level, detail, events,
-                                           detail, actor))
-
-    def _act_principals(self, action: str, spec: Action, ids: list[str], actor: str,
-                        now: int) -> None:
+        store = self.store(resource)
         with self.lock:
             unique = list({i.lower(): i for i in ids}.values())
-            found = [self.risky_principals.visible(i, now) for i in unique]
-            if any(p is None for p in found):
-                raise GraphError(404, "itemNotFound", spec.not_found)
+            found = [store.visible(i, now) for i in unique]
+            if any(r is None for r in found):
+                if unknown_ids == "404":
+                    raise GraphError(404, "itemNotFound", spec.not_found)
+                if unknown_ids == "400":
+                    raise GraphError(400, "BadRequest",
+                                     f"Invalid {spec.id_param}: {spec.not_found}")
             taken: set[str] = set()
-            for principal in found:
-                assert principal is not None
-
-                def change(record: dict[str, Any]) -> dict[str, Any]:
-                    record.update(riskState=spec.risk_state, riskDetail=spec.risk_detail,
-                                  riskLevel=spec.risk_level, riskLastUpdatedDateTime=now,
-                                  isProcessing=False)
-                    return record
-
-                updated = self.risky_principals.update_visible(principal["id"], now, change)
-                key = updated["id"].lower()
-                if action == "confirmcompromised":
-                    det = workload.detection(self.key, 1_000_000 + self._counter(), updated,
-                                             "adminConfirmedServicePrincipalCompromised", now,
-                                             "high")
-                    det.update(riskState=spec.risk_state, riskDetail=spec.risk_detail)
-                    self.principal_detections.put(det)
+            for record in found:
+                if record is None:
+                    continue
+                settles = now + delay
+                if delay:
+                    store.put({**record, "isProcessing": True})
+                final = {**record, "riskState": spec.risk_state, "riskDetail": spec.risk_detail,
+                         "riskLevel": spec.risk_level, "riskLastUpdatedDateTime": settles,
+                         "isProcessing": False}
+                store.put(final, settles if delay else None)
+                if resource == "riskyUsers":
+                    self._settle_user(final, action, spec, actor, settles, taken,
+                                      settles if delay else None)
                 else:
-                    for det in self.principal_detections.visible_all(now):
-                        if (str(det.get("servicePrincipalId", "")).lower() == key
-                                and det.get("riskState") == "atRisk"):
-                            self.principal_detections.update_visible(det["id"], now, lambda d: {
-                                **d, "riskState": spec.risk_state,
-                                "riskDetail": spec.risk_detail, "lastUpdatedDateTime": now})
-                existing = {h["id"] for h in self.children("servicePrincipalHistory",
-                                                           updated["id"], now)}
-                events = (["adminConfirmedServicePrincipalCompromised"]
-                          if action == "confirmcompromised" else [])
-                self.principal_history.put(workload.history_item(
-                    updated, risk.history_id(updated["id"], now, taken | existing), now, events,
-                    actor))
+                    self._settle_principal(final, action, spec, actor, settles, taken,
+                                           settles if delay else None)
+
+    def _settle_user(self, user: dict[str, Any], action: str, spec: Action, actor: str,
+                     at: int, taken: set[str], visible_from: int | None) -> None:
+        """Detections and history follow a risky user's action."""
+        user_key = user["id"].lower()
+        if action == "confirmcompromised":
+            self.detections.put(risk.compromise_detection(self.key, self._counter(), user, at),
+                                visible_from)
+        else:
+            for det in self.detections.visible_all(at):
+                if det.get("userId", "").lower() == user_key and det.get("riskState") == "atRisk":
+                    self.detections.put({**det, "riskState": spec.risk_state,
+                                         "riskDetail": spec.risk_detail,
+                                         "lastUpdatedDateTime": at}, visible_from)
+        existing = {h["id"] for h in self.history_of(user["id"], at)}
+        item_id = risk.history_id(user["id"], at, taken | existing)
+        events = ["adminConfirmedUserCompromised"] if action == "confirmcompromised" else []
+        self.history.put(risk.history_item(user, item_id, at, spec.risk_state, spec.risk_level,
+                                           spec.risk_detail, events, spec.risk_detail, actor),
+                         visible_from)
+
+    def _settle_principal(self, principal: dict[str, Any], action: str, spec: Action,
+                          actor: str, at: int, taken: set[str],
+                          visible_from: int | None) -> None:
+        """Detections and history follow a risky service principal's action."""
+        key = principal["id"].lower()
+        if action == "confirmcompromised":
+            det = workload.detection(self.key, 1_000_000 + self._counter(), principal,
+                                     "adminConfirmedServicePrincipalCompromised", at, "high")
+            det.update(riskState=spec.risk_state, riskDetail=spec.risk_detail)
+            self.principal_detections.put(det, visible_from)
+        else:
+            for det in self.principal_detections.visible_all(at):
+                if (str(det.get("servicePrincipalId", "")).lower() == key
+                        and det.get("riskState") == "atRisk"):
+                    self.principal_detections.put({
+                        **det, "riskState": spec.risk_state, "riskDetail": spec.risk_detail,
+                        "lastUpdatedDateTime": at}, visible_from)
+        existing = {h["id"] for h in self.principal_history.visible_all(at)}
+        events = (["adminConfirmedServicePrincipalCompromised"]
+                  if action == "confirmcompromised" else [])
+        self.principal_history.put(workload.history_item(
+            principal, risk.history_id(principal["id"], at, taken | existing), at, events, actor),
+            visible_from)
 
     # -- control API ------------------------------------------------------------------------
 
@@ -371,6 +387,15 @@ class Tenant:
                 stored.append((visible_from, record))
         return stored
 
+    def add_verbatim(self, resource: str, records: list[Any], visible_from: int | None) -> None:
+        """Store records exactly as given: any JSON value, checked against nothing."""
+        with self.lock:
+            self.verbatim.setdefault(resource, []).extend((visible_from, r) for r in records)
+
+    def verbatim_visible(self, resource: str, now: int) -> list[Any]:
+        with self.lock:
+            return [r for vf, r in self.verbatim.get(resource, ()) if vf is None or vf <= now]
+
     def _complete(self, resource: str, partial: dict[str, Any], now: int) -> dict[str, Any]:
         record_id = partial.get("id")
         if resource == "signIns":
@@ -379,7 +404,8 @@ class Tenant:
                 raise ControlError(f"a sign-in with id '{record_id}' already exists", 409)
             n = self._counter()
             base = self.signins.build(self.signins.count + n, beta=True)
-            base["createdDateTime"] = now
+            whole = self.signins.whole_seconds
+            base["createdDateTime"] = now - now % TICKS_PER_SECOND if whole else now
             base["originalRequestId"] = base["id"]
             record = render.merge(base, partial)
             record["id"] = str(record["id"])

@@ -92,10 +92,5 @@ def from_datetime(value: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * TICKS_PER_SECOND + delta.microseconds * 10
 
 
-def to_datetime(ticks: int) -> dt.datetime:
-    """An aware UTC datetime (microsecond precision) for ticks."""
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ticks // 10)
-
-
 def to_dotnet_ticks(ticks: int) -> int:
     return ticks + DOTNET_EPOCH_TICKS

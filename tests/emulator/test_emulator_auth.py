@@ -358,6 +358,22 @@ def test_roles_per_endpoint(client, app):
             expected = 404
         if name in ALLOWED[app]:
             assert response.status_code == expected, (app, name, response.text)
-        else:
+        elif name == "signIns":
             error = _graph_error(response, 403, "Authorization_RequestDenied")
             assert error["message"] == "Insufficient privileges to complete the operation."
+        else:  # identityProtection answers missing roles with its own code and message
+            error = _graph_error(response, 403, "Forbidden")
+            assert error["message"] == ("You cannot perform the requested operation, required "
+                                        "scopes are missing in the token.")
+
+
+def test_token_of_another_emulator_is_refused(client):
+    """Emulators in one process share their signing key; each accepts only its own tokens."""
+    from emulator import Emulator
+    from tests.emulator.support import Client
+
+    with Emulator(seed=42, signins=10, now="2025-03-01T12:00:00Z", frozen=True) as other:
+        foreign = Client(other).token()
+    response = client.get("/v1.0/identityProtection/riskyUsers", token=foreign)
+    error = _graph_error(response, 401, "InvalidAuthenticationToken")
+    assert error["message"] == "Access token validation failure. Invalid signature."

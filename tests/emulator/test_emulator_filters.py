@@ -220,7 +220,9 @@ def expressions(records: list[dict[str, Any]]) -> st.SearchStrategy[Expr]:
 
 @pytest.fixture(scope="module")
 def seeded() -> Any:
-    with Emulator(seed=11, signins=800, now=NOW, frozen=True) as emu:
+    # The property tests check the evaluator on any filter it can parse: lenient on purpose.
+    with Emulator(seed=11, signins=800, now=NOW, frozen=True,
+                  behaviour={"filters": "lenient"}) as emu:
         client = Client(emu)
         records = client.all_pages(SIGNINS)  # the v1.0 view the filters run on
         yield client, records
@@ -228,7 +230,8 @@ def seeded() -> Any:
 
 @pytest.fixture(scope="module")
 def blank() -> Any:
-    with Emulator(seed=12, signins=0, now=NOW, frozen=True) as emu:
+    with Emulator(seed=12, signins=0, now=NOW, frozen=True,
+                  behaviour={"filters": "lenient"}) as emu:
         yield Client(emu)
 
 
@@ -259,6 +262,32 @@ def test_random_filters_agree_with_reference_on_seeded_signins(seeded):
         assert _emulator_ids(client, expr.text) == expected, expr.text
 
     check()
+
+
+def test_documented_filters_refuse_or_agree_with_reference(seeded):
+    """The same random filters under the documented default: each is refused with Graph's
+    "Invalid filter clause" or gives exactly the reference's answer."""
+    client, records = seeded
+    outcomes = {"refused": 0, "answered": 0}
+
+    @PROPERTY_SETTINGS
+    @given(expressions(records))
+    def check(expr: Expr) -> None:
+        response = client.get(SIGNINS, **{"$filter": expr.text})
+        if response.status_code == 400:
+            assert response.json()["error"]["message"] == "Invalid filter clause", expr.text
+            outcomes["refused"] += 1
+            return
+        expected = {r["id"] for r in records if expr.evaluate(r)}
+        assert _emulator_ids(client, expr.text) == expected, expr.text
+        outcomes["answered"] += 1
+
+    client.control("POST", "behaviour", {"filters": "documented"})
+    try:
+        check()
+    finally:
+        client.control("POST", "behaviour", {"filters": "lenient"})
+    assert outcomes["refused"] and outcomes["answered"]
 
 
 @st.composite
@@ -323,11 +352,14 @@ def test_apostrophes_and_injection(client):
     obrien = next(u for u in upns if "o'brien" in u)
     ids = _emulator_ids(client, f"userPrincipalName eq {quote(obrien)}")
     assert ids
-    injected = "x' or userPrincipalName ne 'y"
+    injected = "x' or userPrincipalName eq 'y"
     assert _emulator_ids(client, f"userPrincipalName eq {quote(injected)}") == set()
     raw = client.get(SIGNINS, **{"$filter": f"userPrincipalName eq '{injected}'"})
     assert raw.status_code == 200  # the unescaped form is a different, valid filter...
-    assert len(raw.json()["value"]) > 0  # ...which is why clients must double quotes
+    assert raw.json()["value"] == []  # ...which is why clients must double quotes
+    widened = client.get(SIGNINS, **{"$filter": f"userPrincipalName eq 'x' or "
+                                               f"startswith(userPrincipalName, '{obrien[:3]}')"})
+    assert widened.status_code == 200 and widened.json()["value"]
 
 
 @pytest.mark.parametrize("text", [
@@ -350,7 +382,8 @@ def test_identity_protection_filter_errors(client):
     assert response.json()["error"] == {
         **response.json()["error"],
         "code": "BadRequest",
-        "message": "Could not find a property named 'x' on type 'microsoft.graph.riskyUser'.",
+        "message": "Invalid filter clause: Could not find a property named 'x' on type "
+                   "'microsoft.graph.riskyUser'.",
     }
     bad_enum = client.get("/v1.0/identityProtection/riskDetections",
                           **{"$filter": "riskLevel eq 'severe'"})
