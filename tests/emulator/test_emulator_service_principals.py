@@ -150,3 +150,17 @@ def test_confirm_compromised_needs_readwrite_and_is_logged(fresh: Client) -> Non
     log = fresh.control("GET", "requests")["value"]
     posted = [e for e in log if e["method"] == "POST"]
     assert posted[-1]["body"] == {"servicePrincipalIds": [target["id"]]}
+
+
+def test_switches_apply_to_service_principal_actions(fresh: Client) -> None:
+    fresh.control("POST", "behaviour", {"unknown_ids": "204", "action_delay_seconds": 10})
+    target = next(p for p in fresh.truth("riskyServicePrincipals")
+                  if p["riskState"] == "atRisk")
+    response = fresh.post(f"{SPS}/confirmCompromised", {"servicePrincipalIds": [
+        target["id"], "22222222-2222-4222-8222-222222222222"]})
+    assert response.status_code == 204
+    pending = fresh.get(f"{SPS}/{target['id']}").json()
+    assert (pending["riskState"], pending["isProcessing"]) == ("atRisk", True)
+    fresh.control("POST", "clock", {"advance_seconds": 10})
+    settled = fresh.get(f"{SPS}/{target['id']}").json()
+    assert (settled["riskState"], settled["isProcessing"]) == ("confirmedCompromised", False)
