@@ -106,7 +106,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=Path, help="write results to DIR/<command-id>.json")
     args = parser.parse_args()
-    pinned = {"now": SAMPLE_NOW, "frozen": True} if args.samples else {}
+    pinned: dict[str, Any] = {"now": SAMPLE_NOW, "frozen": True} if args.samples else {}
     with Emulator(seed=42, signins=5000, **pinned) as emu:
         now = emulator_now(emu)
         connector = Connector.load(now=lambda: now)

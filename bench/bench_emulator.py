@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -42,7 +43,7 @@ class EmulatorProcess(BaseEmulatorProcess):
             "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def get(self, url: str, **params: object) -> requests.Response:
+    def get(self, url: str, **params: Any) -> requests.Response:
         response = self.session.get(url, headers=self.headers, params=params or None,
                                     verify=self.connection["ca_bundle"])
         response.raise_for_status()

@@ -149,7 +149,10 @@ class _FilterCheck:
             if not isinstance(node.operator, ast.Any):
                 raise ValueError(f"'{'/'.join(owner)}/all(...)' is not supported by Graph; "
                                  "use any(...)")
-            self.walk(node.lambda_.expression, {**scope, node.lambda_.identifier.name: owner})
+            lambda_ = node.lambda_
+            if lambda_ is None:
+                raise ValueError(f"'{'/'.join(owner)}/any()' needs a condition")
+            self.walk(lambda_.expression, {**scope, lambda_.identifier.name: owner})
         else:
             raise ValueError("is not a condition Graph accepts (use property operator value)")
 

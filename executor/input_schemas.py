@@ -1,4 +1,4 @@
-"""Input JSON Schemas derived from the manifest's input declarations (inputs are declared once).
+"""JSON Schemas derived from the manifest (inputs and resources are declared once there).
 
 Each command's schema is built at load from its inputs' ``type``, their ``schema`` keywords and
 what they take from the command's resource (``maximum_from_resource``, ``items_from_resource``),
@@ -41,8 +41,9 @@ def _relative_refs(node: Any) -> Any:
 
 def input_schema(spec: InputSpec, resource: ResourceSpec | None) -> dict[str, Any]:
     schema: dict[str, Any] = dict(_BY_TYPE[spec.type])
-    if spec.type == "enum" and spec.allowed_values_ref:
-        schema = {"$ref": spec.allowed_values_ref}
+    if spec.type == "enum":
+        schema = ({"$ref": spec.allowed_values_ref} if spec.allowed_values_ref
+                  else {"enum": [a.value for a in spec.allowed_values]})
     if "$ref" in spec.schema:
         schema = {}
     schema.update(spec.schema)
@@ -63,4 +64,28 @@ def command_input_schema(command: CommandSpec) -> dict[str, Any]:
         "properties": {spec.id: input_schema(spec, command.resource) for spec in command.inputs},
         "required": [spec.id for spec in command.inputs if spec.required],
         "additionalProperties": False,
+    }
+
+
+def output_schema_path(command_id: str) -> str:
+    return f"schemas/commands/{command_id}.output.json"
+
+
+def command_output_schema(command: CommandSpec, base: str) -> dict[str, Any]:
+    """The command's declared output schema, narrowed by its resource: every returned item has
+    only the resource's properties (and ``@odata.*`` annotations)."""
+    assert command.resource is not None
+    properties = list(command.resource.properties)
+    item = {"type": "object",
+            "propertyNames": {"anyOf": [{"enum": properties}, {"pattern": "^@"}]},
+            "description": f"A {command.resource.item_type}: only its properties "
+                           f"({', '.join(properties)})."}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{command.display_name}: result (derived from {base} and the resource "
+                 f"{command.resource.id})",
+        "allOf": [{"$ref": "../" + base.removeprefix("schemas/")}],
+        "properties": {"raw_data": {"anyOf": [
+            {"type": "null"},
+            {"type": "object", "properties": {"value": {"type": "array", "items": item}}}]}},
     }

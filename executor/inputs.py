@@ -197,7 +197,8 @@ class InputValidator:
             if values.get(other_id) not in allowed:
                 names = {v.value: v.display_name for v in other.allowed_values}
                 wanted = " or ".join(names.get(a, a) for a in allowed)
-                actual = names.get(values.get(other_id), values.get(other_id))
+                given = str(values.get(other_id))
+                actual = names.get(given, given)
                 raise InvalidInput(spec.display_name,
                                    f"applies only when {other.display_name} is {wanted} "
                                    f"(it is {actual})")

@@ -5,13 +5,19 @@ Each stage is a small function; a failure names the file, the JSON path and the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from executor.errors import ManifestError
-from executor.input_schemas import command_input_schema, schema_path
+from executor.input_schemas import (
+    command_input_schema,
+    command_output_schema,
+    output_schema_path,
+    schema_path,
+)
 from executor.model import (
     ActionSpec,
     AllowedValue,
@@ -52,10 +58,15 @@ def validate_manifest(data: Any, store: SchemaStore) -> None:
         raise ManifestError(MANIFEST_FILE, json_path(error), error.message)
 
 
-def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore,
-                    where: str) -> tuple[AllowedValue, ...]:
+def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore, where: str,
+                    command: dict[str, Any]) -> tuple[AllowedValue, ...]:
     if raw is None:
         return ()
+    if raw.get("from") == "resource_by":  # the values that select the command's resource
+        if "resource_by" not in command:
+            raise ManifestError(MANIFEST_FILE, where, "the command has no resource_by")
+        return tuple(AllowedValue(value, entry["name"])
+                     for value, entry in command["resource_by"]["values"].items())
     try:
         definition = store.resolve_pointer(raw["$ref"])
     except ManifestError as exc:
@@ -64,7 +75,8 @@ def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore,
     return tuple(AllowedValue(value, names.get(value, value)) for value in definition["enum"])
 
 
-def _input(raw: dict[str, Any], store: SchemaStore, where: str) -> InputSpec:
+def _input(raw: dict[str, Any], store: SchemaStore, where: str,
+           command: dict[str, Any]) -> InputSpec:
     only_when = None
     if "only_when" in raw:
         ((other, values),) = raw["only_when"].items()
@@ -74,7 +86,7 @@ def _input(raw: dict[str, Any], store: SchemaStore, where: str) -> InputSpec:
         type=raw["type"], description=raw["description"], example=raw["example"],
         default=raw.get("default"),
         allowed_values=_allowed_values(raw.get("allowed_values"), store,
-                                       f"{where}.allowed_values"),
+                                       f"{where}.allowed_values", command),
         allowed_values_ref=(raw.get("allowed_values") or {}).get("$ref"),
         only_when=only_when, not_after=raw.get("not_after"), check=raw.get("check"),
         schema=raw.get("schema", {}), maximum_from_resource=raw.get("maximum_from_resource"),
@@ -117,16 +129,16 @@ def _permissions(raw: dict[str, Any], resource: ResourceSpec | None,
 
 def _command(raw: dict[str, Any], resources: dict[str, ResourceSpec], store: SchemaStore,
              where: str) -> CommandSpec:
-    inputs = tuple(_input(r, store, f"{where}.inputs[{j}]")
+    inputs = tuple(_input(r, store, f"{where}.inputs[{j}]", raw)
                    for j, r in enumerate(raw["inputs"]))
     resource = (_lookup(resources, raw["resource"], f"{where}.resource")
                 if "resource" in raw else None)
     resource_by = None
     if "resource_by" in raw:
         by = raw["resource_by"]
-        resource_by = (by["input"], {value: _lookup(resources, name,
+        resource_by = (by["input"], {value: _lookup(resources, entry["resource"],
                                                     f"{where}.resource_by.values.{value}")
-                                     for value, name in by["values"].items()})
+                                     for value, entry in by["values"].items()})
     action = ActionSpec(**raw["action"]) if "action" in raw else None
     return CommandSpec(
         id=raw["id"], display_name=raw["display_name"], description=raw["description"],
@@ -242,6 +254,16 @@ def register_input_schemas(manifest: Manifest, store: SchemaStore) -> None:
         store.add_document(command.input_schema, command_input_schema(command))
 
 
+def _derived_output(command: CommandSpec, store: SchemaStore) -> CommandSpec:
+    """A list command's output schema narrowed to its resource's properties (registered in the
+    store under ``schemas/commands/<id>.output.json``)."""
+    if command.handler != "list" or command.resource is None:
+        return command
+    relpath = output_schema_path(command.id)
+    store.add_document(relpath, command_output_schema(command, command.output_schema))
+    return replace(command, output_schema=relpath)
+
+
 def _unique(values: list[str], where: str, what: str) -> None:
     seen: set[str] = set()
     for value in values:
@@ -258,4 +280,5 @@ def load_manifest(plugin_dir: Path, store: SchemaStore | None = None) -> Manifes
     manifest = build_manifest(data, store)
     check_consistency(manifest, store, plugin_dir)
     register_input_schemas(manifest, store)
-    return manifest
+    return replace(manifest, commands=tuple(_derived_output(c, store)
+                                            for c in manifest.commands))

@@ -165,9 +165,6 @@ class Manifest:
     event_sources: tuple[EventSourceRef, ...]
     resources: tuple[ResourceSpec, ...] = ()
 
-    def resource_named(self, resource_id: str) -> ResourceSpec | None:
-        return next((r for r in self.resources if r.id == resource_id), None)
-
     def command_named(self, name: str) -> CommandSpec | None:
         """A command by id or display name (case-insensitive)."""
         folded = name.strip().casefold()

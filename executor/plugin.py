@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from executor.connection import resolve_connection, secret_values
 from executor.errors import IntegrationError, InvalidInput, UsageError, one_line
@@ -62,12 +62,6 @@ class CommandContext:
     """Runtime knobs from the caller (a sleep function, a retry policy, ...)."""
     map_events: EventMapper = _no_mapping
 
-
-class Handler(Protocol):
-    """The contract of a command handler: the API client, validated inputs, the run's context."""
-
-    def __call__(self, client: Any, inputs: dict[str, Any],
-                 context: CommandContext) -> CommandOutput: ...
 
 
 class Plugin:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from executor.errors import ManifestError
 from executor.model import Manifest, ResourceSpec
 
-Handler = Callable[..., Any]
-"""``handler(client, inputs, context) -> CommandOutput`` (see :class:`executor.plugin.Handler`)."""
+if TYPE_CHECKING:
+    from executor.plugin import CommandContext
+    from executor.result import CommandOutput
+
+Handler = Callable[[Any, dict[str, Any], "CommandContext"], "CommandOutput"]
+"""``handler(client, inputs, context) -> CommandOutput``: the plugin's API client, the validated
+inputs by input id, and the run's :class:`~executor.plugin.CommandContext` (command, manifest,
+connection, clock, the event mapper as ``context.map_events``)."""
 Check = Callable[[Any, Mapping[str, Any], ResourceSpec | None], None]
 """``check(value, all_inputs, resource)``: raises ``ValueError(problem)`` when the value is
 refused; ``resource`` is the one the command reads with these inputs (or None)."""

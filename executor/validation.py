@@ -76,8 +76,18 @@ def check_sample_outputs(plugin: Any, report: Report) -> None:
 
 def check_mappings(plugin: Any, report: Report) -> dict[str, Any] | None:
     """Mappings load without problems; coverage over the plugin's saved responses."""
-    from executor.mapping import MappingSet
+    import yaml
 
+    from executor.mapping import MappingSet
+    from executor.mapping.sources import schema_problems
+
+    for path in plugin.mapping_files():
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # reported by the loader below
+        for problem in schema_problems(str(path), document):
+            report.problems.append(f"field mappings: {problem}")
     mappings = MappingSet.load(plugin.mapping_files(), strict=False)
     for problem in mappings.problems:
         report.problems.append(f"field mappings: {problem}")

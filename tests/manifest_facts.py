@@ -40,7 +40,7 @@ def resource_of(command_name: str) -> dict[str, Any]:
 def event_types() -> dict[str, dict[str, Any]]:
     """Fetch Event's event type values and the resource each one reads."""
     by = commands()["Fetch Event"]["resource_by"]["values"]
-    return {value: resources()[name] for value, name in by.items()}
+    return {value: resources()[entry["resource"]] for value, entry in by.items()}
 
 
 def permissions(command_name: str) -> list[str]:

@@ -195,7 +195,25 @@ def test_inputs_are_normalised_as_users_type_them(connector: Any, command: str,
 def test_inputs_that_are_not_a_mapping_are_refused(connector: Any, connection: dict[str, Any],
                                                    control: Any) -> None:
     control.clear_requests()
-    result = connector.plugin.run("List Risky Users", ["Top=1"], connection)  # type: ignore[arg-type]
+    result = connector.plugin.run("List Risky Users", ["Top=1"], connection)
     assert result.exit_code == 2
     assert "must each be a mapping" in result.errors[0].message
     assert control.graph_requests() == []
+
+
+def test_every_shipped_filter_example_uses_only_documented_operators(connector: Any) -> None:
+    """The manifest's Filter examples and sample inputs are filters Graph accepts."""
+    checked = 0
+    for command in connector.plugin.manifest.commands:
+        spec = command.input_named("filter")
+        if spec is None:
+            continue
+        examples = [spec.example] + [s["Filter"] for s in command.sample_inputs if "Filter" in s]
+        for example in examples:
+            inputs: dict[str, Any] = {"Filter": example}
+            for required in (s for s in command.inputs if s.required):
+                inputs[required.display_name] = "29f270bb-4d23-4f68-8a57-dc73dc0d4caf"
+            assert connector.plugin.validator(command).validate(inputs)["filter"] == example
+            checked += 1
+    assert checked >= len([c for c in connector.plugin.manifest.commands
+                           if c.input_named("filter")])

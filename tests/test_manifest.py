@@ -74,7 +74,7 @@ def _edit_json(path: Path, change: Callable[[Any], None]) -> None:
     path.write_text(json.dumps(data))
 
 
-BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
+BREAKAGES: list[tuple[str, Callable[[Path], object], str, str]] = [
     ("unknown top-level key",
      lambda d: _edit_yaml(d / "integration.yaml", lambda m: m.update(extra=1)),
      "integration.yaml", "$"),
@@ -120,10 +120,10 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
      lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "list-history")[
          "inputs"][0].pop("path_parameter")),
      "integration.yaml", "needs inputs for ['id']"),
-    ("fetch event type without a resource",
+    ("fetch event type naming an unknown resource",
      lambda d: _edit_yaml(d / "integration.yaml", lambda m: _command(m, "fetch-event")[
-         "resource_by"]["values"].pop("riskUser")),
-     "integration.yaml", "resource_by.values"),
+         "resource_by"]["values"]["riskUser"].update(resource="riskyAgents")),
+     "integration.yaml", "resource_by.values.riskUser"),
     ("schema file is not JSON",
      lambda d: (d / "schemas/enums.json").write_text("{ not json"),
      "schemas/enums.json", "line 1"),
@@ -141,6 +141,14 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("event source file missing",
      lambda d: (d / "field_mappings/risk_user.yaml").unlink(),
      "integration.yaml", "$.event_sources[2].file"),
+    ("a listed item carries a property its resource lacks",
+     lambda d: _edit_json(d / "sample_outputs/list-risky-users.json",
+                          lambda s: s["raw_data"]["value"][0].update(riskScore=9)),
+     "sample_outputs/list-risky-users.json", "$.raw_data"),
+    ("mapping file breaks the mapping-file schema",
+     lambda d: _edit_yaml(d / "field_mappings/risk_user.yaml",
+                          lambda m: m["fields"][0].update(colour="red")),
+     "risk_user.yaml", "at $.fields[0]: Additional properties are not allowed"),
     ("sample output does not match its schema",
      lambda d: _edit_json(d / "sample_outputs/list-risky-users.json",
                           lambda s: s.update(status="Fine")),
@@ -152,7 +160,7 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str]] = [
                          [(b, f, p) for _, b, f, p in BREAKAGES],
                          ids=[name for name, *_ in BREAKAGES])
 def test_breaking_a_file_fails_validate_naming_file_and_path(
-        plugin_copy: Path, breakage: Callable[[Path], None], expected_file: str,
+        plugin_copy: Path, breakage: Callable[[Path], object], expected_file: str,
         expected_path: str) -> None:
     breakage(plugin_copy)
     run = run_cli(plugin_copy, "validate")

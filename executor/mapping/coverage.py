@@ -166,12 +166,12 @@ def build_report(mappings: MappingSet, documents: list[Any]) -> CoverageReport:
                 report = reports[source.id]
                 report.events += 1
                 mapped = mappings.map_source_fields(source, event)
-                for f in report.fields:
-                    if f.system_name in mapped:
-                        f.matched += 1
-                    reference = references[(source.id, f.system_name)]
+                for covered in report.fields:
+                    if covered.system_name in mapped:
+                        covered.matched += 1
+                    reference = references[(source.id, covered.system_name)]
                     if reference is not None and reference.find(event):
-                        f.reference_matched = (f.reference_matched or 0) + 1
+                        covered.reference_matched = (covered.reference_matched or 0) + 1
     return CoverageReport(
         documents=len(documents),
         events=events,

@@ -43,15 +43,16 @@ class MappingSet:
         # The common case, one `{$.key}=value` path, gets its choice of profile generated into
         # the Default mapper. The instance attribute shadows the `map_event` method, which stays
         # the general definition the generated code falls back on.
-        if len(self._selectors) == 1 and self._selectors[0].key is not None:
+        key = self._selectors[0].key if len(self._selectors) == 1 else None
+        if key is not None:
             selector = self._selectors[0]
             dispatch = Dispatch(
-                key=selector.key,
+                key=key,
                 mappers={value: self._mappers[s.id] for value, s in selector.sources.items()},
                 general=self.map_event,
             )
             fast = build_mapper(self.default.fields, self.default.id + " dispatch", dispatch)
-            self.map_event = fast  # type: ignore[method-assign]
+            self.map_event = fast  # type: ignore[method-assign,assignment]
 
     @classmethod
     def load(
@@ -137,7 +138,7 @@ class MappingSet:
 
     def map_response(self, response: Any) -> list[dict[str, Any]]:
         """`[{"event_type": ..., "fields": {...}}]` for every event of `response`."""
-        mapped = []
+        mapped: list[dict[str, Any]] = []
         for event in self.events(response):
             source = self.select(event)
             if source is None:

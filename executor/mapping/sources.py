@@ -8,6 +8,7 @@ Main Event JSON Path.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +20,27 @@ from executor.mapping.model import EventSource, FieldMapping, SearchString, syst
 from executor.mapping.paths import PathSyntaxError, compile_path, compile_root_path
 from executor.mapping.results import ValuesTable
 
-SOURCE_KEYS = frozenset(
-    {"id", "name", "description", "main_event_json_path", "search_string", "fields"}
-)
-FIELD_KEYS = frozenset(
-    {"name", "path", "type", "values", "description", "reference_path", "reason", "beta_only"}
-)
-CUSTOM_FIELD_KEYS = frozenset({"name", "path", "type", "values", "description"})
+SCHEMA_FILE = Path(__file__).with_name("mapping_file.schema.json")
+"""The JSON Schema of a mapping file: ``validate`` checks every file against it, and the keys
+and types below are read from it, so the format is declared once."""
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+SOURCE_KEYS = frozenset(SCHEMA["properties"])
+FIELD_KEYS = frozenset(SCHEMA["$defs"]["field"]["properties"])
+CUSTOM_FIELD_KEYS = FIELD_KEYS - {"reference_path", "reason", "beta_only"}
 OVERRIDE_KEYS = frozenset({"add", "remove"})
-FIELD_TYPES = frozenset({"list"})
+FIELD_TYPES = frozenset(SCHEMA["$defs"]["field"]["properties"]["type"]["enum"])
+
+
+def schema_problems(label: str, document: Any) -> list[Problem]:
+    """Every violation of the mapping-file schema, each with its JSON path."""
+    from jsonschema import Draft202012Validator
+
+    problems = []
+    for error in sorted(Draft202012Validator(SCHEMA).iter_errors(document), key=str):
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                              for p in error.absolute_path)
+        problems.append(Problem(label, None, f"at {where}: {error.message} (mapping-file schema)"))
+    return problems
 
 _SEARCH_RE = re.compile(r"^\s*\{(?P<path>[^{}]+)\}\s*=\s*(?P<value>.*?)\s*$", re.DOTALL)
 

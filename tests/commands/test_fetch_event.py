@@ -38,7 +38,7 @@ def test_sign_in_inputs_become_one_filter(connector: Any, emulator: Any, control
                    "'none' and riskState eq 'none' and (appDisplayName eq 'Microsoft Teams' or "
                    "status/errorCode eq 50126)",
         "$orderby": "createdDateTime desc",
-        "$top": "1000",
+        "$top": str(facts.event_types()["signIn"]["page_size"]),
     }
     expected = [s for s in control.records("signIns")
                 if START <= s["createdDateTime"] <= END and s["userPrincipalName"] == quoted_user
@@ -77,7 +77,7 @@ def test_risk_detections_are_windowed_on_last_update(connector: Any, emulator: A
         "$filter": "lastUpdatedDateTime ge 2026-10-01T00:00:00Z and lastUpdatedDateTime le "
                    "2026-11-27T00:00:00Z and riskState eq 'atRisk' and riskLevel eq 'medium' "
                    "and riskEventType eq 'unfamiliarFeatures'",
-        "$top": "500",
+        "$top": str(facts.event_types()["riskDetection"]["page_size"]),
     }  # no $orderby: Graph documents none for risk detections
     expected = {d["id"] for d in control.records("riskDetections")
                 if "2026-10-01T00:00:00Z" <= d["lastUpdatedDateTime"] <= END

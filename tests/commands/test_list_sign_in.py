@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests import manifest_facts as facts
 from tests.commands.support import graph_calls
 
 PATH = "/v1.0/auditLogs/signIns"
@@ -18,8 +19,9 @@ def test_every_page_is_followed_and_each_sign_in_comes_once(connector: Any, emul
     assert len(ids) == len(truth) == len(set(ids))
     assert set(ids) == truth
     calls = graph_calls(control, PATH.lower())
-    assert len(calls) == -(-len(truth) // 1000)  # pages of 1000
-    assert calls[0]["params"] == {"$top": "1000"}
+    page_size = facts.resource_of("List Sign-In")["page_size"]
+    assert len(calls) == -(-len(truth) // page_size)  # pages of the declared page size
+    assert calls[0]["params"] == {"$top": str(page_size)}
     assert all("$skiptoken" in c["params"] for c in calls[1:])
     created = [s["createdDateTime"] for s in result["raw_data"]["value"]]
     assert created == sorted(created, reverse=True)  # most recent first

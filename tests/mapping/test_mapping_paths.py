@@ -109,7 +109,7 @@ NAMES = st.one_of(
     st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True),
 )
 QUOTED = st.text(
-    st.characters(blacklist_characters="'\"\\", blacklist_categories=("Cs",)), max_size=6
+    st.characters(blacklist_characters="'\"\\", blacklist_categories=["Cs"]), max_size=6
 )
 SEGMENTS = st.one_of(
     NAMES.map(lambda name: "." + name),
