@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from emulator import faults, seeds, timefmt
-from emulator.auth import TenantAuth, TokenService, build_tenant_auth
+from emulator.auth import APP_ROLES, TenantAuth, TokenService, add_app, build_tenant_auth
+from emulator.behaviour import Behaviour
 from emulator.clock import EmulatorClock
 from emulator.control import ControlApi
 from emulator.directory import tenant_domain
@@ -23,7 +24,8 @@ from emulator.server import EmulatorHTTPServer
 from emulator.tenant import Tenant
 from emulator.tls import TestAuthority
 
-APP_KINDS = ("full", "readonly", "none", "cert")
+# `connector.py emulator --app KIND`: the seeded apps, plus one with an expired secret.
+CLI_APPS = ("full", "readonly", "none", "cert", "expired")
 
 
 def is_loopback(host: str) -> bool:
@@ -58,6 +60,7 @@ class Emulator:
         port: int = 0,
         faults: dict[str, Any] | None = None,
         rate_limits: bool = False,
+        behaviour: dict[str, Any] | None = None,
     ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
@@ -78,10 +81,12 @@ class Emulator:
         self.tenant_ids = [seeds.guid_for(seeds.derive("tenant-id", seed), n)
                            for n in range(tenants)]
         self.request_log = RequestLog()
+        self.behaviour = Behaviour().updated(behaviour or {})
         self.tenants: list[Tenant] = []
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._dir: Path | None = None
+        self._apps_lock = threading.Lock()
         self.base_url = ""
         self.ca_bundle = ""
 
@@ -108,6 +113,7 @@ class Emulator:
         self.token_service = TokenService(self.clock, auths, self._token_lifetime)
         end = self.clock.start_ticks
         self.tenants = [Tenant(self.seed, n, self._signins, end, a) for n, a in enumerate(auths)]
+        self.set_behaviour(self.behaviour)
         ipv6 = ":" in self.host
         self._server = EmulatorHTTPServer((self.host, self.port), authority.server_context(),
                                           Dispatcher(self), ipv6=ipv6)
@@ -116,23 +122,22 @@ class Emulator:
         self.base_url = f"https://{shown}:{port}"
         self.token_service.base_url = self.base_url
         codec = SkipTokenCodec(seeds.derive("skiptoken", self.seed).to_bytes(8, "big") * 4)
-        self.graph_api = GraphApi(codec, self.base_url)
+        self.graph_api = GraphApi(codec, self.base_url, lambda: self.behaviour)
         self.control = ControlApi(self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2},
-                                        name="entra-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve, name="entra-emulator",
+                                        daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
+            server.stop()
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+                self._thread = None
             server.close_connections()
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -147,6 +152,12 @@ class Emulator:
     def running(self) -> bool:
         return self._server is not None
 
+    def set_behaviour(self, behaviour: Behaviour) -> None:
+        """Switch documented/observed behaviours (SPEC §9); applies to every tenant."""
+        self.behaviour = behaviour
+        for tenant in self.tenants:
+            tenant.set_whole_seconds(behaviour.signin_time_precision == "seconds")
+
     # -- lookups ------------------------------------------------------------------------------
 
     def tenant_by_id(self, tenant_id: str) -> Tenant:
@@ -155,13 +166,32 @@ class Emulator:
                 return tenant
         raise KeyError(tenant_id)
 
+    def create_app(self, tenant: int = 0, roles: tuple[str, ...] = (),
+                   secret_expired: bool = False, certificate: bool = False) -> dict[str, str]:
+        """A new app of the tenant with these application roles; its connection parameters."""
+        if not self.running or self._dir is None:
+            raise RuntimeError("start the emulator first")
+        auth = self.token_service.tenants[tenant]
+        with self._apps_lock:
+            app = add_app(auth, self.seed, tenant, tuple(roles), secret_expired, certificate,
+                          self._dir)
+        return {**self.connection(tenant, app.kind), "app": app.kind}
+
+    def cli_app(self, kind: str, tenant: int = 0) -> dict[str, str]:
+        """The connection for `--app KIND` (one of CLI_APPS)."""
+        if kind not in CLI_APPS:
+            raise ValueError(f"app must be one of {', '.join(CLI_APPS)}")
+        if kind == "expired":
+            return self.create_app(tenant, APP_ROLES["full"], secret_expired=True)
+        return self.connection(tenant, kind)
+
     def connection(self, tenant: int = 0, app: str = "full") -> dict[str, str]:
         """Connection parameters (by the integration's parameter ids) for one app of a tenant."""
         if not self.running:
             raise RuntimeError("start the emulator first")
-        if app not in APP_KINDS:
-            raise ValueError(f"app must be one of {APP_KINDS}")
         auth = self.token_service.tenants[tenant]
+        if app not in auth.apps:
+            raise ValueError(f"app must be one of {', '.join(auth.apps)}")
         registration = auth.apps[app]
         out = {
             "server_url": self.base_url,

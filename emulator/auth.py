@@ -36,8 +36,10 @@ READ_ROLES = (
     "Directory.Read.All",
     "IdentityRiskEvent.Read.All",
     "IdentityRiskyUser.Read.All",
+    "IdentityRiskyServicePrincipal.Read.All",
 )
-ALL_ROLES = (*READ_ROLES, "IdentityRiskyUser.ReadWrite.All")
+ALL_ROLES = (*READ_ROLES, "IdentityRiskyUser.ReadWrite.All",
+             "IdentityRiskyServicePrincipal.ReadWrite.All")
 APP_ROLES = {"full": ALL_ROLES, "readonly": READ_ROLES, "none": (), "cert": ALL_ROLES}
 APP_NAMES = {
     "full": "Entra ID Protection integration",
@@ -67,6 +69,7 @@ class AppRegistration:
     service_principal_id: str
     secret: str | None = None
     certificate: Certificate | None = None
+    secret_expired: bool = False
 
 
 @dataclass
@@ -150,6 +153,24 @@ def build_tenant_auth(seed: int, index: int, tenant_id: str, domain: str,
             app.secret = seeds.entra_secret(seeds.derive("secret", seed, index, kind))
         tenant.apps[kind] = app
     return tenant
+
+
+def add_app(tenant: TenantAuth, seed: int, index: int, roles: tuple[str, ...],
+            secret_expired: bool, certificate: bool, directory: Path) -> AppRegistration:
+    """A new app registration of `tenant` (POST /_emulator/apps), named app-N."""
+    n = len(tenant.apps)
+    name = f"app-{n}"
+    key = seeds.derive("extra-apps", seed, index, n)
+    app = AppRegistration(
+        kind=name, client_id=seeds.guid_for(key, 0, 1), tenant_id=tenant.tenant_id,
+        roles=roles, display_name=f"Emulator app {n}",
+        service_principal_id=seeds.guid_for(key, 0, 2), secret_expired=secret_expired)
+    if certificate:
+        app.certificate = make_certificate(directory, f"tenant{index}-{name}")
+    else:
+        app.secret = seeds.entra_secret(seeds.derive("extra-secret", seed, index, n))
+    tenant.apps[name] = app
+    return app
 
 
 class TokenService:
@@ -278,6 +299,14 @@ class TokenService:
                     "Invalid client secret provided. Ensure the secret being sent in the request "
                     "is the client secret value, not the client secret ID, for a secret added to "
                     f"app '{app.client_id}'.",
+                )
+            if app.secret_expired:
+                raise AadError(
+                    401, "invalid_client", 7000222,
+                    f"The provided client secret keys for app '{app.client_id}' are expired. "
+                    "Visit the Azure portal to create new keys for your app: "
+                    "https://aka.ms/NewClientSecret, or consider using certificate credentials "
+                    "for added security: https://aka.ms/certCreds.",
                 )
             credential = "1"
         elif assertion and assertion_type == ASSERTION_TYPE:

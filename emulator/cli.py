@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from emulator import faults
-from emulator.app import Emulator, is_loopback
+from emulator.app import CLI_APPS, Emulator, is_loopback
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,8 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="pin the emulator clock's start (ISO 8601)")
     p.add_argument("--frozen", action="store_true", help="the clock does not tick by itself")
     p.add_argument("--token-lifetime", type=int, default=3600, metavar="S")
+    p.add_argument("--app", choices=CLI_APPS, default="full",
+                   help="the app the connection files name: full (every role), readonly, none "
+                        "(no roles), cert (certificate), expired (a secret that has expired)")
     p.add_argument("--write-connection", metavar="FILE",
-                   help="write a YAML connection file (full app of tenant 0) once serving")
+                   help="write a YAML connection file (tenant 0) once serving")
+    p.add_argument("--write-connections", metavar="DIR",
+                   help="write one connection file per tenant: DIR/tenant-0.yaml, ...")
     g = p.add_argument_group("faults (Dev Proxy style; each has a POST /_emulator/faults twin)")
     g.add_argument("--fault-rate", type=float, default=0.0, metavar="R")
     g.add_argument("--fault-statuses", metavar="429,503")
@@ -78,20 +83,42 @@ def fault_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-def write_connection(emu: Emulator, path: Path) -> None:
-    """The YAML connection file, with a copy of the CA beside it that outlives the temp dir."""
+CONNECTION_KEYS = ("server_url", "auth_url", "client_id", "client_secret", "certificate_path",
+                   "certificate_thumbprint", "ca_bundle", "tenant_id")
+
+
+def write_connection(emu: Emulator, path: Path, app: str = "full", tenant: int = 0) -> None:
+    """A YAML connection file, with copies of the CA (and the app's certificate) beside it
+    that outlive the emulator's temporary directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    conn = emu.cli_app(app, tenant)
     ca_copy = path.with_name(path.stem + ".ca.pem")
     shutil.copyfile(emu.ca_bundle, ca_copy)
-    conn = emu.connection(0, "full")
     conn["ca_bundle"] = str(ca_copy.resolve())
-    keys = ("server_url", "auth_url", "client_id", "client_secret", "ca_bundle", "tenant_id")
-    text = yaml.safe_dump({k: conn[k] for k in keys}, sort_keys=False, allow_unicode=True)
+    if "certificate_path" in conn:
+        pem_copy = path.with_name(path.stem + ".cert.pem")
+        _write_private(pem_copy, Path(conn["certificate_path"]).read_text(encoding="ascii"))
+        conn["certificate_path"] = str(pem_copy.resolve())
+    text = yaml.safe_dump({k: conn[k] for k in CONNECTION_KEYS if k in conn},
+                          sort_keys=False, allow_unicode=True)
+    _write_private(path, text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, atomically."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)
+
+
+def write_connections(emu: Emulator, directory: Path, app: str = "full") -> list[Path]:
+    """One connection file per tenant: directory/tenant-0.yaml, tenant-1.yaml, ..."""
+    paths = [directory / f"tenant-{n}.yaml" for n in range(len(emu.tenants))]
+    for n, path in enumerate(paths):
+        write_connection(emu, path, app, n)
+    return paths
 
 
 def main(argv: list[str]) -> int:
@@ -128,9 +155,13 @@ def main(argv: list[str]) -> int:
         print(f"emulator: serving {emu.base_url} (tenant {emu.tenant_ids[0]}, "
               f"CA {emu.ca_bundle})", file=sys.stderr, flush=True)
         if args.write_connection:
-            write_connection(emu, Path(args.write_connection))
+            write_connection(emu, Path(args.write_connection), args.app)
             print(f"emulator: connection written to {args.write_connection}", file=sys.stderr,
                   flush=True)
+        if args.write_connections:
+            written = write_connections(emu, Path(args.write_connections), args.app)
+            print(f"emulator: {len(written)} connection files written to "
+                  f"{args.write_connections}", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
     except OSError as exc:

@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from emulator import faults, schema, timefmt
+from emulator import faults, resources, schema, timefmt
+from emulator.behaviour import BehaviourError
 from emulator.messages import Request, Response
 from emulator.render import Renderer
 from emulator.tenant import ControlError, Tenant
@@ -14,7 +15,7 @@ from emulator.tenant import ControlError, Tenant
 if TYPE_CHECKING:
     from emulator.app import Emulator
 
-RESOURCE_NAMES = {name.lower(): name for name in schema.RESOURCES}
+RESOURCE_NAMES = resources.NAMES
 STREAM_CHUNK = 500
 
 
@@ -34,6 +35,10 @@ class ControlApi:
                 return self._clock(req, body)
             if parts == ["faults"]:
                 return self._faults(req, body)
+            if parts == ["behaviour"]:
+                return self._behaviour(req, body)
+            if parts == ["apps"] and req.method == "POST":
+                return self._apps(req, body)
             if parts == ["requests"]:
                 return self._requests(req)
             if parts == ["tokens"] and req.method == "POST":
@@ -42,7 +47,7 @@ class ControlApi:
                 resource = RESOURCE_NAMES.get(parts[1].lower())
                 if resource is None:
                     return _error(404, f"unknown resource '{parts[1]}'; one of "
-                                       f"{', '.join(schema.RESOURCES)}")
+                                       f"{', '.join(resources.COLLECTIONS)}")
                 return self._records(req, resource, body)
         except ControlError as exc:
             return _error(exc.status, str(exc))
@@ -120,6 +125,39 @@ class ControlApi:
             raise ControlError("use GET or POST", 405)
         return Response.json(200, {**engine.config.to_json(), "rate_limits": engine.rate_limits})
 
+    # -- behaviour ----------------------------------------------------------------------------
+
+    def _behaviour(self, req: Request, body: Any) -> Response:
+        if req.method == "POST":
+            try:
+                self.emu.set_behaviour(self.emu.behaviour.updated(body))
+            except BehaviourError as exc:
+                raise ControlError(str(exc)) from None
+        elif req.method != "GET":
+            raise ControlError("use GET or POST", 405)
+        return Response.json(200, self.emu.behaviour.to_json())
+
+    # -- apps ---------------------------------------------------------------------------------
+
+    def _apps(self, req: Request, body: Any) -> Response:
+        """A new app with the given roles; answers its connection (client id, secret or
+        certificate path and thumbprint), as `Emulator.connection` gives them."""
+        known = {"roles", "secret_expired", "certificate"}
+        if not isinstance(body, dict) or set(body) - known:
+            raise ControlError('expected {"roles": [...], "secret_expired": false, '
+                               '"certificate": false}')
+        roles = body.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+            raise ControlError("'roles' must be a list of application role names")
+        flags = {name: body.get(name, False) for name in ("secret_expired", "certificate")}
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise ControlError(f"'{name}' must be true or false")
+        if flags["secret_expired"] and flags["certificate"]:
+            raise ControlError("a certificate app has no secret to expire")
+        index = self.emu.tenants.index(self._tenant(req))
+        return Response.json(200, self.emu.create_app(index, tuple(roles), **flags))
+
     # -- request log --------------------------------------------------------------------------
 
     def _requests(self, req: Request) -> Response:
@@ -174,13 +212,20 @@ class ControlApi:
                             superset=schema.SCHEMAS[(resource, "beta")])
         if req.method == "POST":
             if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-                raise ControlError('expected {"records": [...], "visible_from": ISO?}')
+                raise ControlError('expected {"records": [...], "visible_from": ISO?, '
+                                   '"verbatim": false}')
             visible_from = None
             if body.get("visible_from") is not None:
                 try:
                     visible_from = timefmt.parse_iso(str(body["visible_from"]))
                 except ValueError as exc:
                     raise ControlError(str(exc)) from None
+            verbatim = body.get("verbatim", False)
+            if not isinstance(verbatim, bool):
+                raise ControlError("'verbatim' must be true or false")
+            if verbatim:
+                tenant.add_verbatim(resource, body["records"], visible_from)
+                return Response.json(200, {"value": body["records"]})
             stored = tenant.add_records(resource, body["records"], visible_from, req.now)
             return Response.json(200, {"value": [_with_visibility(renderer(r), vf)
                                                  for vf, r in stored]})
@@ -192,7 +237,7 @@ class ControlApi:
         else:
             versions = tenant.ground_truth(resource)
         return Response(200, {"Content-Type": "application/json; charset=utf-8"},
-                        stream=_stream(versions, renderer))
+                        stream=_stream(versions, renderer, tenant.verbatim.get(resource, [])))
 
 
 def _with_visibility(record: dict[str, Any], visible_from: int | None) -> dict[str, Any]:
@@ -202,8 +247,10 @@ def _with_visibility(record: dict[str, Any], visible_from: int | None) -> dict[s
 
 
 def _stream(versions: Iterator[tuple[int | None, dict[str, Any]]],
-            renderer: Renderer) -> Iterator[bytes]:
-    """`{"value":[...]}` in chunks, so a million records never sit in memory at once."""
+            renderer: Renderer, verbatim: list[tuple[int | None, Any]]) -> Iterator[bytes]:
+    """`{"value":[...]}` in chunks, so a million records never sit in memory at once.
+
+    Verbatim records come last, exactly as they were given."""
     yield b'{"value":['
     first = True
     chunk: list[dict[str, Any]] = []
@@ -221,4 +268,9 @@ def _stream(versions: Iterator[tuple[int | None, dict[str, Any]]],
             chunk = []
     if chunk:
         yield flush()
+        first = False
+    for _vf, raw in list(verbatim):
+        text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+        yield (text if first else "," + text).encode()
+        first = False
     yield b"]}"

@@ -135,14 +135,15 @@ class Dispatcher:
             entry["tenant"], entry["app_id"] = principal.tenant_id, principal.app_id
             tenant = self.emu.tenant_by_id(principal.tenant_id)
             rt = graph.route(version, rest)
-            limited = self.emu.faults.rate_limit(rt.service, principal.tenant_id,
-                                                 principal.app_id, req.now)
+            limited = self.emu.faults.rate_limit(
+                rt.service, principal.tenant_id, principal.app_id, req.now,
+                self.emu.behaviour.identity_protection_background_rps)
             if limited is not None:
-                entry["fault"] = "rate_limit"
+                entry["fault"] = limited.kind or "rate_limit"
                 headers = {"Retry-After": limited.retry_after} if limited.retry_after else {}
                 body = errors.throttled_body(req.now, req.request_id, req.client_request_id)
                 return Response.json(429, body, headers, content_type=graph.GRAPH_JSON)
-            graph.check_roles(rt, principal)
+            graph.check_roles(rt, principal, self.emu.behaviour.forbidden_code)
             return self.emu.graph_api.handle(req, version, rt, tenant, principal)
         except GraphError as err:
             return self._graph_error(req, err)
@@ -155,6 +156,10 @@ class Dispatcher:
             if req.method != "POST":
                 raise AadError(405, "invalid_request", 900561,
                                "The endpoint only accepts POST requests.")
+            if self.emu.faults.config.token_throttle:
+                # Observed (MSAL.NET issue 2855): plain text, not an AADSTS JSON body.
+                return Response(429, {**headers, "Retry-After": "60",
+                                      "Content-Type": "text/plain"}, b"Too Many Requests")
             content_type = (req.header("content-type") or "").lower()
             if "application/x-www-form-urlencoded" not in content_type:
                 raise AadError(400, "invalid_request", 900144,

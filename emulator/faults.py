@@ -45,6 +45,7 @@ class FaultConfig:
     path: str | None = None
     max_faults: int | None = None
     after_handler: bool = False
+    token_throttle: bool = False  # the token endpoint answers 429, Retry-After: 60
 
     @property
     def active(self) -> bool:
@@ -61,6 +62,7 @@ class FaultConfig:
             "path": self.path,
             "max_faults": self.max_faults,
             "after_handler": self.after_handler,
+            "token_throttle": self.token_throttle,
         }
 
 
@@ -74,7 +76,7 @@ def _fraction(body: dict[str, Any], name: str) -> float:
 def parse_config(body: dict[str, Any]) -> FaultConfig:
     """Validate a `POST /_emulator/faults` body (without its `rate_limits` key)."""
     known = {"rate", "statuses", "retry_after", "latency_ms", "drop_rate", "seed", "path",
-             "max_faults", "after_handler", "rate_limits"}
+             "max_faults", "after_handler", "rate_limits", "token_throttle"}
     unknown = set(body) - known
     if unknown:
         raise FaultConfigError(f"unknown fault settings: {', '.join(sorted(unknown))}")
@@ -122,6 +124,9 @@ def parse_config(body: dict[str, Any]) -> FaultConfig:
     after = body.get("after_handler", False)
     if not isinstance(after, bool):
         raise FaultConfigError("'after_handler' must be true or false")
+    token_throttle = body.get("token_throttle", False)
+    if not isinstance(token_throttle, bool):
+        raise FaultConfigError("'token_throttle' must be true or false")
     return FaultConfig(
         rate=_fraction(body, "rate"),
         statuses=statuses,
@@ -132,6 +137,7 @@ def parse_config(body: dict[str, Any]) -> FaultConfig:
         path=path,
         max_faults=max_faults,
         after_handler=after,
+        token_throttle=token_throttle,
     )
 
 
@@ -253,9 +259,21 @@ class FaultEngine:
             return timefmt.format_http_date(now + _period_ticks(value, now))
         return _seconds_header(round(value * timefmt.TICKS_PER_SECOND))
 
-    def rate_limit(self, service: str, tenant: str, app: str, now: int) -> Decision | None:
-        """Graph's service limits; None when the request is within them."""
-        if not self.rate_limits:
+    def rate_limit(self, service: str, tenant: str, app: str, now: int,
+                   background_rps: float = 0.0) -> Decision | None:
+        """Graph's service limits; None when the request is within them.
+
+        `background_rps`: other apps' identityProtection requests per second on this tenant
+        (the limit is per tenant for all apps). Each second's single slot is theirs with that
+        probability (always from 1 up), and the limit then holds even with `rate_limits` off.
+        """
+        shared = service == "identityProtection" and background_rps > 0
+        if shared:
+            second = now // timefmt.TICKS_PER_SECOND
+            draw = seeds.mix(seeds.derive("background", tenant) ^ second) / 2.0**64
+            if draw < background_rps:
+                return Decision(status=429, kind="background_load")
+        if not (self.rate_limits or shared):
             return None
         if service == "identityProtection":
             limit, seconds = IDENTITY_PROTECTION_LIMIT

@@ -4,44 +4,50 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from emulator import odata, schema, timefmt
 from emulator.auth import Principal
+from emulator.behaviour import Behaviour
 from emulator.errors import GraphError
 from emulator.messages import ENCODER, Request, Response
-from emulator.paging import SkipTokenCodec, SkipTokenError, collect
+from emulator.paging import Key, SkipTokenCodec, SkipTokenError, collect, skip_matches
 from emulator.render import Renderer
-from emulator.tenant import ACTIONS, INDEX, Tenant
+from emulator.resources import COLLECTIONS, IDENTITY_PROTECTION, TOP_LEVEL, Collection
+from emulator.tenant import INDEX, Tenant
 
 GRAPH_JSON = ("application/json;odata.metadata=minimal;odata.streaming=true;"
               "IEEE754Compatible=false;charset=utf-8")
-RISKY_READ = frozenset({"IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"})
-RISKY_WRITE = frozenset({"IdentityRiskyUser.ReadWrite.All"})
-RISK_EVENTS = frozenset({"IdentityRiskEvent.Read.All", "IdentityRiskEvent.ReadWrite.All"})
-SIGN_IN_ROLES = ("AuditLog.Read.All", "Directory.Read.All")  # both (known issue in the docs)
 NINETY_DAYS = 90 * 86_400 * timefmt.TICKS_PER_SECOND
 DEFAULT_SCAN_BUDGET = 20_000
 
 
-@dataclass(frozen=True)
-class ResourceSpec:
-    default_top: int
-    max_top: int
-    orderable: tuple[str, ...]
-    default_order: tuple[str | None, bool]  # (field or None for id, descending)
-
-
-SPECS = {
-    # Only sign-ins document $orderby (createdDateTime). Graph's identityProtection pages do not
-    # promise an order, so the emulator refuses $orderby there: a client must not rely on it.
-    "signIns": ResourceSpec(1000, 1000, ("createdDateTime",), ("createdDateTime", True)),
-    "riskDetections": ResourceSpec(20, 500, (), (None, False)),
-    "riskyUsers": ResourceSpec(20, 500, (), (None, False)),
-    "history": ResourceSpec(20, 500, (), (None, False)),
+LICENCE_RANK = {"free": 0, "P1": 1, "P2": 2}
+HIDDEN_WITHOUT_P2 = {
+    "signIns": ("riskDetail", "riskLevelAggregated", "riskLevelDuringSignIn"),
+    "riskDetections": ("riskDetail", "riskLevel"),
 }
+
+
+def with_hidden(render: Callable[[dict[str, Any]], dict[str, Any]],
+                hidden: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """`render`, with the given properties (where present) served as `hidden`."""
+    if not hidden:
+        return render
+
+    def hide(record: dict[str, Any]) -> dict[str, Any]:
+        out = render(record)
+        for name in hidden:
+            if name in out:
+                out[name] = "hidden"
+        return out
+
+    return hide
+
+
 ALLOWED_LIST_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby"})
 KNOWN_OPTIONS = frozenset({"$filter", "$select", "$top", "$skiptoken", "$orderby", "$skip",
                            "$count", "$expand", "$search", "$format", "$apply", "$levels",
@@ -80,8 +86,8 @@ def service_of(path: str) -> str | None:
     if len(parts) < 2:
         return None
     head = parts[1].split("(")[0]
-    if head in ("identityprotection", "riskyusers", "riskdetections"):
-        return "identityProtection"
+    if head == "identityprotection" or head in ("riskyusers", "riskdetections"):
+        return IDENTITY_PROTECTION
     if head == "auditlogs":
         return "auditLogs"
     return None
@@ -101,7 +107,7 @@ def route(version: str, path_after_version: str) -> Route:
         if not rest:
             raise GraphError(405, "BadRequest",
                              "The request target does not support this operation.")
-    elif version == "beta" and low[0] in ("riskyusers", "riskdetections"):
+    elif version == "beta" and low[0] in TOP_LEVEL and TOP_LEVEL[low[0]].beta_root:
         prefix, rest, rest_low = "", segs, low
     elif low[0] == "auditlogs":
         if len(low) >= 2 and low[1] == "signins" and len(low) <= 3:
@@ -112,51 +118,46 @@ def route(version: str, path_after_version: str) -> Route:
     else:
         raise unknown(segs[0])
 
-    head = rest_low[0]
-    if head == "riskdetections" and len(rest) <= 2:
-        record_id = rest[1] if len(rest) == 2 else None
-        ctx = f"{prefix}riskDetections"
-        return Route("riskDetections", "get" if record_id else "list", "identityProtection",
-                     ctx, ctx, record_id=record_id)
-    if head == "riskyusers":
-        ctx = f"{prefix}riskyUsers"
-        if len(rest) == 1:
-            return Route("riskyUsers", "list", "identityProtection", ctx, ctx)
-        action = rest_low[1].removeprefix("microsoft.graph.")
-        if len(rest) == 2 and action in ACTIONS:
-            return Route("riskyUsers", "action", "identityProtection", ctx, ctx, action=action)
-        if len(rest) == 2:
-            return Route("riskyUsers", "get", "identityProtection", ctx, ctx,
-                         record_id=rest[1])
-        if rest_low[2] == "history" and len(rest) in (3, 4):
-            user_id = rest[1]
-            hctx = f"{ctx}('{user_id}')/history"
-            record_id = rest[3] if len(rest) == 4 else None
-            return Route("history", "get" if record_id else "list", "identityProtection",
-                         hctx, f"{ctx}/{user_id}/history", record_id=record_id,
-                         user_id=user_id)
-        raise unknown(rest[2])
-    raise unknown(rest[0])
+    spec = TOP_LEVEL.get(rest_low[0])
+    if spec is None:
+        raise unknown(rest[0])
+    ctx = f"{prefix}{spec.segment}"
+    if len(rest) == 1:
+        return Route(spec.name, "list", IDENTITY_PROTECTION, ctx, ctx)
+    action = rest_low[1].removeprefix("microsoft.graph.")
+    if len(rest) == 2 and action in spec.actions:
+        return Route(spec.name, "action", IDENTITY_PROTECTION, ctx, ctx, action=action)
+    if len(rest) == 2:
+        return Route(spec.name, "get", IDENTITY_PROTECTION, ctx, ctx, record_id=rest[1])
+    child = COLLECTIONS[spec.child] if spec.child else None
+    if child is not None and rest_low[2] == child.segment.lower() and len(rest) in (3, 4):
+        parent_id = rest[1]
+        hctx = f"{ctx}('{parent_id}')/{child.segment}"
+        record_id = rest[3] if len(rest) == 4 else None
+        return Route(child.name, "get" if record_id else "list", IDENTITY_PROTECTION, hctx,
+                     f"{ctx}/{parent_id}/{child.segment}", record_id=record_id,
+                     user_id=parent_id)
+    raise unknown(rest[2])
 
 
-def check_roles(rt: Route, principal: Principal) -> None:
-    roles = principal.roles
-    if rt.resource == "signIns":
-        allowed = all(r in roles for r in SIGN_IN_ROLES)
-    elif rt.resource == "riskDetections":
-        allowed = bool(roles & RISK_EVENTS)
-    elif rt.kind == "action":
-        allowed = bool(roles & RISKY_WRITE)
-    else:
-        allowed = bool(roles & RISKY_READ)
-    if not allowed:
-        raise GraphError(403, "Authorization_RequestDenied",
-                         "Insufficient privileges to complete the operation.")
+def check_roles(rt: Route, principal: Principal, forbidden_code: str = "Forbidden") -> None:
+    """403 unless the token carries one of the collection's roles (write roles for actions)."""
+    spec: Collection = COLLECTIONS[rt.resource]
+    needed = spec.write_roles if rt.kind == "action" else spec.read_roles
+    if principal.roles & needed:
+        return
+    if spec.service == IDENTITY_PROTECTION and forbidden_code == "Forbidden":
+        raise GraphError(403, "Forbidden", "You cannot perform the requested operation, "
+                         "required scopes are missing in the token.")
+    raise GraphError(403, "Authorization_RequestDenied",
+                     "Insufficient privileges to complete the operation.")
 
 
 class GraphApi:
     def __init__(self, codec: SkipTokenCodec, base_url: str,
+                 behaviour: Callable[[], Behaviour] = Behaviour,
                  scan_budget: int = DEFAULT_SCAN_BUDGET) -> None:
+        self.behaviour = behaviour
         self.codec = codec
         self.base_url = base_url
         self.scan_budget = scan_budget
@@ -167,14 +168,35 @@ class GraphApi:
             if req.method != "POST":
                 raise GraphError(405, "BadRequest",
                                  "The request target does not support this HTTP method.")
+            self._check_licence(rt)
             return self._action(req, rt, tenant, principal)
         if req.method != "GET":
             raise GraphError(405, "BadRequest",
                              "The request target does not support this HTTP method.")
+        self._check_licence(rt)
         params = self._options(req)
         if rt.kind == "get":
             return self._get(req, version, rt, tenant, params)
         return self._list(req, version, rt, tenant, params)
+
+    # -- licence (behaviour switch) -----------------------------------------------------------
+
+    def _check_licence(self, rt: Route) -> None:
+        """Sign-in logs need P1; riskDetections P1 (details hidden) or P2; the rest P2."""
+        licence = self.behaviour().licence
+        needed = COLLECTIONS[rt.resource].licence
+        if LICENCE_RANK[licence] >= LICENCE_RANK[needed]:
+            return
+        if rt.resource == "signIns":
+            raise GraphError(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                             "Neither tenant is B2C or tenant doesn't have premium license")
+        raise GraphError(403, "Forbidden", "Your tenant is not licensed for this feature.")
+
+    def _hidden(self, rt: Route) -> tuple[str, ...]:
+        """Properties a tenant without P2 reads as `hidden` (the resource pages' notes)."""
+        if self.behaviour().licence == "P2":
+            return ()
+        return HIDDEN_WITHOUT_P2.get(rt.resource, ())
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -231,15 +253,16 @@ class GraphApi:
             elif name.startswith("$"):
                 raise GraphError(400, "BadRequest", f"Query option '{name}' is not allowed on "
                                  "a single entity.")
-        if rt.resource == "history" and tenant.risky_users.visible(rt.user_id or "",
-                                                                   req.now) is None:
+        parent = COLLECTIONS[rt.resource].parent
+        if parent and tenant.store(parent).visible(rt.user_id or "", req.now) is None:
             raise self._not_found()
         record = tenant.get(rt.resource, rt.record_id or "", req.now, version == "beta",
                             user_id=rt.user_id)
         if record is None:
             raise self._not_found()
-        rendered = Renderer(resource_schema, self._include_unknown(req), select,
-                            schema.SCHEMAS[(rt.resource, "beta")])(record)
+        rendered = with_hidden(Renderer(resource_schema, self._include_unknown(req), select,
+                                        schema.SCHEMAS[(rt.resource, "beta")]),
+                               self._hidden(rt))(record)
         body = {"@odata.context": self._context(version, rt, select, entity=True), **rendered}
         return Response.json(200, body, self._headers(req), content_type=GRAPH_JSON)
 
@@ -254,21 +277,24 @@ class GraphApi:
         except odata.ODataError as exc:
             if is_filter and rt.resource == "signIns":
                 raise GraphError(400, "BadRequest", "Invalid filter clause") from None
+            if is_filter:
+                raise GraphError(400, "BadRequest",
+                                 f"Invalid filter clause: {exc.message}") from None
             raise GraphError(400, "BadRequest", exc.message) from None
 
     def _list(self, req: Request, version: str, rt: Route, tenant: Tenant,
               params: list[tuple[str, str, str]]) -> Response:
-        spec = SPECS[rt.resource]
+        spec = COLLECTIONS[rt.resource]
         resource_schema = schema.SCHEMAS[(rt.resource, version)]
-        values = {name: value for name, _key, value in params}
+        values = values_by_name = {name: value for name, _key, value in params}
         for name in values:
             if name.startswith("$") and name not in ALLOWED_LIST_OPTIONS:
                 raise GraphError(400, "BadRequest",
                                  f"Query option '{name}' is not allowed. To allow it, set the "
                                  "'AllowedQueryOptions' property on EnableQueryAttribute or "
                                  "QueryValidationSettings.")
-        if rt.resource == "history" and tenant.risky_users.visible(rt.user_id or "",
-                                                                   req.now) is None:
+        parent = COLLECTIONS[rt.resource].parent
+        if parent and tenant.store(parent).visible(rt.user_id or "", req.now) is None:
             raise self._not_found()
         top = spec.default_top
         if "$top" in values:
@@ -284,9 +310,16 @@ class GraphApi:
         flt = None
         if "$filter" in values:
             datetime_props = ("createdDateTime",) if rt.resource == "signIns" else ()
+            behaviour = self.behaviour()
+            rules = None
+            if behaviour.filters == "documented":
+                beta_any = spec.beta_any_filterable if version == "beta" else {}
+                rules = odata.FilterRules(dict(spec.filterable),
+                                          {**spec.any_filterable, **beta_any})
             flt = self._odata(rt, lambda: odata.compile_filter(
                 values["$filter"], resource_schema, datetime_props,
-                self._include_unknown(req)), is_filter=True)
+                self._include_unknown(req), rules,
+                behaviour.string_compare == "sensitive"), is_filter=True)
             if rt.resource == "signIns":
                 oldest = req.now - NINETY_DAYS
                 stamps = odata.literal_datetimes(values["$filter"])
@@ -304,11 +337,22 @@ class GraphApi:
         binding = "|".join((tenant.tenant_id, version, rt.resource, rt.user_id or "",
                             values.get("$filter", ""), values.get("$select", ""),
                             values.get("$orderby", ""), str(top)))
-        after = None
+        after: Key | None = None
+        skip = 0  # offset paging: matching records to pass over from the start
+        offset = 0
+        fingerprint = tenant.fingerprint(req.now)
         if "$skiptoken" in values:
             try:
-                after = tuple(self.codec.decode(values["$skiptoken"], binding))
-            except (SkipTokenError, ValueError, TypeError):
+                state = self.codec.decode_state(values["$skiptoken"], binding)
+                if state[0] == "k":
+                    after = (state[1], state[2])
+                else:
+                    offset = int(state[1])
+                    if state[2] == fingerprint:  # nothing changed: the same as keyset
+                        after = (state[3], state[4])
+                    else:
+                        skip = offset
+            except (SkipTokenError, ValueError, TypeError, IndexError):
                 raise GraphError(400, "BadRequest",
                                  f"The $skiptoken value '{values['$skiptoken']}' is invalid or "
                                  "does not belong to this query.") from None
@@ -317,25 +361,36 @@ class GraphApi:
                  and (flt is None or flt.mentions <= {"id", "createdDateTime"}))
         items = tenant.iterate(rt.resource, version == "beta", field, descending, after, flt,
                                req.now, user_id=rt.user_id, light=light)
-        page, next_key = collect(items, predicate, top, self.scan_budget)
+        page, next_key = collect(skip_matches(items, predicate, skip), predicate, top,
+                                 self.scan_budget)
         include_unknown = self._include_unknown(req)
-        renderer = Renderer(resource_schema, include_unknown, select,
-                            schema.SCHEMAS[(rt.resource, "beta")])
+        hidden = self._hidden(rt)
+        renderer = with_hidden(Renderer(resource_schema, include_unknown, select,
+                                        schema.SCHEMAS[(rt.resource, "beta")]), hidden)
         head = '{"@odata.context":' + json.dumps(self._context(version, rt, select, False))
         if next_key is not None:
-            token = self.codec.encode(binding, next_key)
+            if self.behaviour().paging == "offset":
+                token = self.codec.encode_state(binding, ["o", offset + len(page), fingerprint,
+                                                          next_key[0], next_key[1]])
+            else:
+                token = self.codec.encode_state(binding, ["k", next_key[0], next_key[1]])
             query = "&".join(f"{key}={quote(value, safe='()*!')}"
                              for name, key, value in params if name != "$skiptoken")
             query = f"{query}&$skiptoken={token}" if query else f"$skiptoken={token}"
             link = f"{self.base_url}/{version}/{rt.next_path}?{query}"
             head += ',"@odata.nextLink":' + json.dumps(link)
-        if light and select is None:
+        if light and select is None and not hidden:
             values = [self._signin_json(tenant, r, renderer, include_unknown) for r in page]
-        elif light and not needed <= {"id", "createdDateTime"}:
+        elif light and (hidden or not needed <= {"id", "createdDateTime"}):
             values = [ENCODER.encode(renderer(
                 tenant.signins.build(r[INDEX]) if INDEX in r else r)).encode() for r in page]
         else:
             values = [ENCODER.encode(renderer(r)).encode() for r in page]
+        if "$skiptoken" not in values_by_name:
+            # Hostile records (control API "verbatim"): on the first page, exactly as given,
+            # whatever the query says.
+            values += [ENCODER.encode(r).encode()
+                       for r in tenant.verbatim_visible(rt.resource, req.now)]
         body = b"".join((head.encode(), b',"value":[', b",".join(values), b"]}"))
         return Response(200, self._headers(req), body)
 
@@ -367,25 +422,30 @@ class GraphApi:
             raise GraphError(400, "BadRequest",
                              "Unable to read JSON request payload. Please ensure Content-Type "
                              "header is set and payload is of valid JSON format.")
-        extra = [k for k in payload if k.lower() != "userids"]
+        param = COLLECTIONS[rt.resource].actions[rt.action or ""].id_param
+        extra = [k for k in payload if k.lower() != param.lower()]
         if extra:
             raise GraphError(400, "BadRequest",
                              f"The parameter '{extra[0]}' in the request payload is not a valid "
                              f"parameter for the operation '{rt.action}'.")
-        user_ids = next((v for k, v in payload.items() if k.lower() == "userids"), None)
-        if user_ids is None:
+        ids = next((v for k, v in payload.items() if k.lower() == param.lower()), None)
+        if ids is None:
             raise GraphError(400, "BadRequest",
-                             f"The parameter 'userIds' is required for the operation "
+                             f"The parameter '{param}' is required for the operation "
                              f"'{rt.action}'.")
-        if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
+        if not isinstance(ids, list) or not all(isinstance(u, str) for u in ids):
             raise GraphError(400, "BadRequest",
                              "Cannot convert the literal to the expected type "
-                             "'Collection(Edm.String)' for parameter 'userIds'.")
-        if not user_ids:
-            raise GraphError(400, "BadRequest", "The parameter 'userIds' must not be empty.")
-        if len(user_ids) > 60:
+                             f"'Collection(Edm.String)' for parameter '{param}'.")
+        if not ids:
+            raise GraphError(400, "BadRequest", f"The parameter '{param}' must not be empty.")
+        if len(ids) > 60:
+            noun = "users" if param == "userIds" else "service principals"
             raise GraphError(400, "BadRequest",
-                             f"The maximum count of users in one call is 60; {len(user_ids)} "
+                             f"The maximum count of {noun} in one call is 60; {len(ids)} "
                              "were given.")
-        tenant.act(rt.action or "", user_ids, principal.service_principal_id, req.now)
+        behaviour = self.behaviour()
+        tenant.act(rt.resource, rt.action or "", ids, principal.service_principal_id, req.now,
+                   behaviour.unknown_ids,
+                   round(behaviour.action_delay_seconds * timefmt.TICKS_PER_SECOND))
         return Response(204, {})

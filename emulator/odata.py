@@ -139,9 +139,11 @@ def _literal_edm(node: ast._Node) -> str:
 
 
 class _Compiler:
-    def __init__(self, resource: schema.ResourceSchema, include_unknown: bool) -> None:
+    def __init__(self, resource: schema.ResourceSchema, include_unknown: bool,
+                 case_sensitive: bool = False) -> None:
         self.resource = resource
         self.include_unknown = include_unknown
+        self.fold: Callable[[str], str] = (lambda v: v) if case_sensitive else str.lower
         self.mentions: set[str] = set()
 
     def hidden(self, t: Any) -> frozenset[str]:
@@ -203,7 +205,7 @@ class _Compiler:
         if target == "string":
             if not isinstance(node, ast.String):
                 raise mismatch
-            return node.val.lower()
+            return self.fold(node.val)
         if target in ("int", "double"):
             if isinstance(node, ast.Integer):
                 return int(node.val)
@@ -268,7 +270,8 @@ class _Compiler:
                 raise ODataError("The right operand of 'in' must be a list of literals.")
             values = {self.literal(v, t, "Equal") for v in right.val}
             if t == "string":
-                return lambda env: (None if (v := get(env)) is None else v.lower()) in values
+                fold = self.fold
+                return lambda env: (None if (v := get(env)) is None else fold(v)) in values
             hidden = self.hidden(t)
             if hidden:
                 sentinel = schema.SENTINEL[t[1]]
@@ -289,7 +292,8 @@ class _Compiler:
         hidden = self.hidden(t)
         norm: Callable[[Any], Any]
         if t == "string":
-            norm = lambda v: v.lower() if v is not None else None  # noqa: E731
+            fold = self.fold
+            norm = lambda v: fold(v) if v is not None else None  # noqa: E731
         elif hidden:
             sentinel = schema.SENTINEL[t[1]]
             norm = lambda v: sentinel if v in hidden else v  # noqa: E731
@@ -321,8 +325,9 @@ class _Compiler:
                 f"startswith(Edm.String Nullable=true, Edm.String Nullable=true); found "
                 f"({_edm(t)}, {_literal_edm(prefix)})."
             )
-        lit = prefix.val.lower()
-        return lambda env: (v := get(env)) is not None and v.lower().startswith(lit)
+        fold = self.fold
+        lit = fold(prefix.val)
+        return lambda env: (v := get(env)) is not None and fold(v).startswith(lit)
 
     def collection(self, node: ast.CollectionLambda, scope: dict[str, Any]) -> Fn:
         get, t = self.value(node.owner, scope)
@@ -353,6 +358,84 @@ class _Compiler:
         return check
 
 
+class FilterRulesError(ODataError):
+    """A $filter that parses but uses a property or operator Graph does not document."""
+
+
+_OP_NAMES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt",
+             ast.LtE: "le", ast.In: "in"}
+
+
+@dataclass(frozen=True)
+class FilterRules:
+    """The documented $filter surface of one collection (emulator.resources)."""
+
+    properties: dict[str, frozenset[str]]  # "location/city" -> {"eq", "startswith"}
+    collections: dict[str, frozenset[str]]  # filterable via any(x: x <op> literal)
+
+    def check(self, tree: ast._Node, resource: schema.ResourceSchema) -> None:
+        self._walk(tree, resource, None)
+
+    def _path(self, node: ast._Node, resource: schema.ResourceSchema) -> str | None:
+        if isinstance(node, ast.Identifier) and not node.namespace:
+            return resource.resolve(node.name) or node.name
+        if isinstance(node, ast.Attribute):
+            owner = self._path(node.owner, resource)
+            return None if owner is None else f"{owner}/{node.attr}"
+        return None
+
+    def _allowed(self, table: dict[str, frozenset[str]], path: str) -> frozenset[str] | None:
+        lower = path.lower()
+        return next((ops for name, ops in table.items() if name.lower() == lower), None)
+
+    def _walk(self, node: ast._Node, resource: schema.ResourceSchema,
+              lam: tuple[str, frozenset[str]] | None) -> None:
+        """`lam`: inside any(), the lambda variable and the operators allowed on it."""
+        if isinstance(node, ast.BoolOp):
+            self._walk(node.left, resource, lam)
+            self._walk(node.right, resource, lam)
+            return
+        if isinstance(node, ast.UnaryOp):
+            raise FilterRulesError("The operator 'not' is not supported.")
+        if isinstance(node, ast.Compare):
+            left, right, op = node.left, node.right, node.comparator
+            if isinstance(left, ast._Literal) and not isinstance(right, ast._Literal):
+                left, right = right, left
+                op = _FLIP.get(type(op), op)
+            self._operand(left, _OP_NAMES[type(op)], resource, lam)
+            return
+        if isinstance(node, ast.Call):
+            name = node.func.full_name().lower()
+            self._operand(node.args[0] if node.args else node, name, resource, lam)
+            return
+        if isinstance(node, ast.CollectionLambda):
+            path = self._path(node.owner, resource)
+            allowed = self._allowed(self.collections, path) if path else None
+            if (allowed is None or lam is not None or not isinstance(node.operator, ast.Any)
+                    or node.lambda_ is None):
+                raise FilterRulesError(f"Lambda expressions are not supported on "
+                                       f"'{path or 'this property'}'.")
+            self._walk(node.lambda_.expression, resource,
+                       (node.lambda_.identifier.name, allowed))
+            return
+        raise FilterRulesError("The expression is not supported.")
+
+    def _operand(self, node: ast._Node, op: str, resource: schema.ResourceSchema,
+                 lam: tuple[str, frozenset[str]] | None) -> None:
+        if lam is not None and isinstance(node, ast.Identifier) and node.name == lam[0]:
+            if op not in lam[1]:
+                raise FilterRulesError(f"The operator '{op}' is not supported inside any().")
+            return
+        path = self._path(node, resource)
+        allowed = self._allowed(self.properties, path) if path else None
+        if allowed is None:
+            raise FilterRulesError(f"Filtering on '{path or 'this expression'}' is not "
+                                   "supported.")
+        if op not in allowed:
+            raise FilterRulesError(f"The operator '{op}' is not supported for '{path}'; "
+                                   f"supported: {', '.join(sorted(allowed))}.")
+
+
 def _and_terms(node: ast._Node) -> list[ast._Node]:
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
         return _and_terms(node.left) + _and_terms(node.right)
@@ -361,12 +444,14 @@ def _and_terms(node: ast._Node) -> list[ast._Node]:
 
 def compile_filter(
     text: str, resource: schema.ResourceSchema, datetime_props: tuple[str, ...] = (),
-    include_unknown: bool = False,
+    include_unknown: bool = False, rules: FilterRules | None = None,
+    case_sensitive: bool = False,
 ) -> Filter:
     """Compile a $filter for `resource`; raises ODataError as Graph would answer 400.
 
     Without `Prefer: include-unknown-enum-members` (include_unknown False) evolvable enum
-    members read as their sentinel and naming one in a literal is an error.
+    members read as their sentinel and naming one in a literal is an error. With `rules`, only
+    the documented properties and operators pass (FilterRulesError otherwise).
     """
     if not text.strip():
         raise ODataError("The $filter expression must not be empty.")
@@ -375,8 +460,10 @@ def compile_filter(
         if enum_type not in schema.ENUMS:
             raise ODataError(f"The type 'microsoft.graph.{enum_type}' is not defined.")
     tree = _parse(rewritten)
-    compiler = _Compiler(resource, include_unknown)
-    fn = compiler.predicate(tree, {})
+    compiler = _Compiler(resource, include_unknown, case_sensitive)
+    fn = compiler.predicate(tree, {})  # type errors first, as Graph reports them
+    if rules is not None:
+        rules.check(tree, resource)
 
     def predicate(record: dict[str, Any]) -> bool:
         return bool(fn({"$it": record}))

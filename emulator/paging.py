@@ -1,8 +1,10 @@
-"""Keyset paging: opaque, tamper-evident `$skiptoken`s and page collection.
+"""Paging: opaque, tamper-evident `$skiptoken`s and page collection.
 
-A token holds the sort key (value, id) of the last record a page covered, MAC'd together with
-the query it belongs to. The next page starts strictly after that key, so records added or
-changed while a client pages never make it skip or repeat a record that did not change.
+A token is MAC'd together with the query it belongs to. Keyset tokens hold the sort key
+(value, id) of the last record a page covered: the next page starts strictly after it, so
+records added or changed meanwhile never make a client skip or repeat one. Offset tokens (the
+default `paging` behaviour, as Graph's tokens behave) hold how many matching records were
+served: records inserted before that position make the next page repeat some, as Graph's do.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ class SkipTokenCodec:
         digest = hmac.new(self._secret, binding.encode() + b"\x00" + payload, hashlib.sha256)
         return digest.digest()[:MAC_BYTES]
 
-    def encode(self, binding: str, key: Key) -> str:
-        payload = json.dumps([key[0], key[1]], separators=(",", ":")).encode()
+    def encode_state(self, binding: str, state: list[Any]) -> str:
+        payload = json.dumps(state, separators=(",", ":")).encode()
         raw = payload + self._mac(binding, payload)
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-    def decode(self, token: str, binding: str) -> Key:
+    def decode_state(self, token: str, binding: str) -> list[Any]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (binascii.Error, ValueError):
@@ -47,8 +49,10 @@ class SkipTokenCodec:
         payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
         if len(raw) <= MAC_BYTES or not hmac.compare_digest(mac, self._mac(binding, payload)):
             raise SkipTokenError("token does not belong to this query")
-        value, record_id = json.loads(payload)
-        return value, record_id
+        state = json.loads(payload)
+        if not isinstance(state, list) or not state or state[0] not in ("k", "o"):
+            raise SkipTokenError("not a paging state")
+        return state
 
 
 def collect(
@@ -74,6 +78,22 @@ def collect(
         if scanned >= budget and len(page) < top:
             return page, last
     return page, None
+
+
+def skip_matches(items: Iterator[Item], predicate: Callable[[dict[str, Any]], bool],
+                 count: int) -> Iterator[Item]:
+    """`items` after its first `count` matching records (offset paging's position)."""
+    items = iter(items)
+    if count <= 0:
+        return items
+    seen = 0
+    for _key, load in items:
+        record = load()
+        if record is not None and predicate(record):
+            seen += 1
+            if seen == count:
+                break
+    return items
 
 
 def sort_key(record: dict[str, Any], field: str | None) -> Key:

@@ -163,6 +163,49 @@ RISK_DETECTION_BETA: dict[str, Type] = {
     "riskType": ("enum", "riskEventType"),
 }
 
+RISKY_SERVICE_PRINCIPAL: dict[str, Type] = {
+    "id": "string",
+    "appId": "string",
+    "displayName": "string",
+    "isEnabled": "bool",
+    "isProcessing": "bool",
+    "riskDetail": ("enum", "riskDetail"),
+    "riskLastUpdatedDateTime": "datetime",
+    "riskLevel": ("enum", "riskLevel"),
+    "riskState": ("enum", "riskState"),
+    "servicePrincipalType": "string",
+}
+SERVICE_PRINCIPAL_HISTORY: dict[str, Type] = {
+    **RISKY_SERVICE_PRINCIPAL,
+    "activity": ("complex", {"detail": ("enum", "riskDetail"),
+                             "riskEventTypes": ("collection", "string")}),
+    "initiatedBy": "string",
+    "servicePrincipalId": "string",
+}
+SERVICE_PRINCIPAL_DETECTION: dict[str, Type] = {
+    "id": "string",
+    "activity": ("enum", "activityType"),
+    "activityDateTime": "datetime",
+    "additionalInfo": "string",
+    "appId": "string",
+    "correlationId": "string",
+    "detectedDateTime": "datetime",
+    "detectionTimingType": ("enum", "riskDetectionTimingType"),
+    "ipAddress": "string",
+    "keyIds": ("collection", "string"),
+    "lastUpdatedDateTime": "datetime",
+    "location": LOCATION,
+    "requestId": "string",
+    "riskDetail": ("enum", "riskDetail"),
+    "riskEventType": "string",
+    "riskLevel": ("enum", "riskLevel"),
+    "riskState": ("enum", "riskState"),
+    "servicePrincipalDisplayName": "string",
+    "servicePrincipalId": "string",
+    "source": "string",
+    "tokenIssuerType": ("enum", "tokenIssuerType"),
+}
+
 SIGN_IN_V1: dict[str, Type] = {
     "id": "string",
     "appDisplayName": "string",
@@ -272,9 +315,22 @@ SCHEMAS: dict[tuple[str, str], ResourceSchema] = {
     ("riskyUsers", "beta"): ResourceSchema("riskyUser", RISKY_USER_BETA),
     ("history", "v1.0"): ResourceSchema("riskyUserHistoryItem", HISTORY_V1),
     ("history", "beta"): ResourceSchema("riskyUserHistoryItem", HISTORY_BETA),
+    # Workload identities: the same shape on v1.0 and beta for what the emulator serves.
+    ("riskyServicePrincipals", "v1.0"): ResourceSchema("riskyServicePrincipal",
+                                                       RISKY_SERVICE_PRINCIPAL),
+    ("riskyServicePrincipals", "beta"): ResourceSchema("riskyServicePrincipal",
+                                                       RISKY_SERVICE_PRINCIPAL),
+    ("servicePrincipalHistory", "v1.0"): ResourceSchema("riskyServicePrincipalHistoryItem",
+                                                        SERVICE_PRINCIPAL_HISTORY),
+    ("servicePrincipalHistory", "beta"): ResourceSchema("riskyServicePrincipalHistoryItem",
+                                                        SERVICE_PRINCIPAL_HISTORY),
+    ("servicePrincipalRiskDetections", "v1.0"): ResourceSchema(
+        "servicePrincipalRiskDetection", SERVICE_PRINCIPAL_DETECTION),
+    ("servicePrincipalRiskDetections", "beta"): ResourceSchema(
+        "servicePrincipalRiskDetection", SERVICE_PRINCIPAL_DETECTION),
 }
 
-RESOURCES = ("signIns", "riskDetections", "riskyUsers", "history")
+RESOURCES = tuple(sorted({name for name, _version in SCHEMAS}))
 
 
 def datetime_paths(props: dict[str, Type]) -> list[tuple[str, ...]]:

@@ -4,6 +4,8 @@ HTTP/1.1 keep-alive, chunked streaming, and connection drops on demand."""
 from __future__ import annotations
 
 import contextlib
+import os
+import selectors
 import socket
 import ssl
 import struct
@@ -125,7 +127,32 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self._context = context
         self._open: set[ssl.SSLSocket] = set()
         self._open_lock = threading.Lock()
+        self._wake_read, self._wake_write = os.pipe()
+        self._stopping = threading.Event()
         super().__init__(address, _RequestHandler)
+
+    def serve(self) -> None:
+        """Accept until `stop`: a self-pipe wakes the loop at once, so stopping never waits
+        out a poll interval (socketserver's serve_forever/shutdown would)."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _events in selector.select():
+                    if key.fileobj is self and not self._stopping.is_set():
+                        self._handle_request_noblock()  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        """Wake and end `serve`, close open connections and the listening socket."""
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_write, b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """Do the TLS handshake here, in the connection's own thread, not in accept()."""

@@ -2,6 +2,8 @@
 
 Nothing is stored per sign-in. `createdDateTime` is monotone non-decreasing in the index (with
 deliberate ties), so time ranges and keyset positions are binary searches over the index.
+With whole-second times (live sign-ins carry no fraction; the default) some blocks of the log
+also open with a burst of up to a few hundred sign-ins in one second.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ END_MARGIN = 60 * TICKS_PER_SECOND
 FORCE = 96  # the first indexes cycle through every table so small tenants cover every value
 
 # Salts (any distinct ints).
-S_TIE, S_JIT, S_SLOT, S_USER, S_TRAIT = range(100, 105)
+S_TIE, S_JIT, S_SLOT, S_USER, S_TRAIT, S_BURST = range(100, 106)
+BURST_BLOCK_BITS = 9  # bursts open some blocks of 512 sign-ins
 
 LINKED_LEVELS = ("medium", "high", "low", "high", "medium", "low")
 TIMINGS = ("realtime", "nearRealtime", "offline", "realtime")
@@ -92,13 +95,23 @@ class SignInSource:
         self._spacing = max(self.span // self._count, 1)
         self._tie_key = seeds.mix(key ^ S_TIE)
         self._jitter_key = seeds.mix(key ^ S_JIT)
+        self._burst_key = seeds.mix(key ^ S_BURST)
+        self.whole_seconds = True  # the signin_time_precision behaviour switch
         self._bits = seeds.BitSource(key, 0x51)
         self.id_of = functools.lru_cache(maxsize=1 << 16)(self._id_of)  # type: ignore[method-assign]
 
     # -- time and identity -------------------------------------------------------------------
 
     def _time_index(self, i: int) -> int:
-        """Blocks of 8 indexes; in a quarter of them the first three share one time (ties)."""
+        """Blocks of 8 indexes; in a quarter of them the first three share one time (ties).
+
+        With whole seconds, a quarter of the blocks of 512 open with a burst: their first
+        2-401 indexes share the first one's time (hundreds of sign-ins in one second)."""
+        if self.whole_seconds:
+            burst = seeds.mix(self._burst_key ^ (i >> BURST_BLOCK_BITS))
+            offset = i & ((1 << BURST_BLOCK_BITS) - 1)
+            if burst & 3 == 0 and offset < 2 + (burst >> 8) % 400:
+                return i - offset
         offset = i & 7
         if offset < 3 and seeds.mix(self._tie_key ^ (i >> 3)) & 3 == 0:
             return i - offset
@@ -106,8 +119,9 @@ class SignInSource:
 
     def time_of(self, i: int) -> int:
         j = self._time_index(i)
-        return (self.start + (j * self.span) // self._count
-                + seeds.mix(self._jitter_key ^ j) % self._spacing)
+        t = (self.start + (j * self.span) // self._count
+             + seeds.mix(self._jitter_key ^ j) % self._spacing)
+        return t - t % TICKS_PER_SECOND if self.whole_seconds else t
 
     def _id_of(self, i: int) -> str:
         return seeds.indexed_guid(self.id_key, i)

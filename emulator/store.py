@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from bisect import insort
+from bisect import bisect_right, insort
 from collections.abc import Callable
 from typing import Any
 
@@ -23,13 +23,20 @@ class VersionedStore:
         self.generation = 0
         self._future = 0  # how many versions carry a visible_from (cache must honour time)
         self._cache: tuple[int, list[dict[str, Any]]] | None = None
+        self._visible_froms: list[int] = []
 
     def put(self, record: dict[str, Any], visible_from: int | None = None) -> None:
         with self._lock:
             self._versions.setdefault(record["id"].lower(), []).append((visible_from, record))
             if visible_from is not None:
                 self._future += 1
+                insort(self._visible_froms, visible_from)
             self.generation += 1
+
+    def changes(self, now: int) -> int:
+        """Grows whenever what is visible at `now` may have changed (puts, versions surfacing)."""
+        with self._lock:
+            return self.generation + bisect_right(self._visible_froms, now)
 
     def visible(self, record_id: str, now: int) -> dict[str, Any] | None:
         with self._lock:
@@ -84,11 +91,18 @@ class AddedSignIns:
         self._lock = threading.Lock()
         self.keys: list[tuple[int, str]] = []
         self.records: dict[str, Version] = {}
+        self._visible_froms: list[int] = []
 
     def add(self, record: dict[str, Any], visible_from: int | None) -> None:
         with self._lock:
             self.records[record["id"].lower()] = (visible_from, record)
             insort(self.keys, (record["createdDateTime"], record["id"]))
+            if visible_from is not None:
+                insort(self._visible_froms, visible_from)
+
+    def changes(self, now: int) -> int:
+        with self._lock:
+            return len(self.keys) + bisect_right(self._visible_froms, now)
 
     def get(self, record_id: str) -> Version | None:
         return self.records.get(record_id.lower())

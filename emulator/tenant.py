@@ -10,21 +10,17 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from emulator import directory, render, risk, schema, seeds
+from emulator import directory, render, risk, schema, seeds, workload
 from emulator.auth import TenantAuth
 from emulator.errors import GraphError
 from emulator.odata import Filter
 from emulator.paging import Item, Key, SortedView
+from emulator.resources import COLLECTIONS, Action
 from emulator.signins import SignInSource
 from emulator.store import AddedSignIns, VersionedStore
 
 INDEX = "#index"  # marks a light sign-in record: the generated record's index
 
-ACTIONS = {
-    "confirmcompromised": ("confirmedCompromised", "adminConfirmedUserCompromised", "high"),
-    "dismiss": ("dismissed", "adminDismissedAllRiskForUser", "none"),
-    "confirmsafe": ("confirmedSafe", "adminConfirmedAccountSafe", "none"),
-}
 
 
 class ControlError(ValueError):
@@ -49,6 +45,10 @@ class JsonCache:
             if value is not None:
                 self._items.move_to_end(key)
             return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
     def put(self, key: tuple[int, bool, bool], value: bytes) -> None:
         with self._lock:
@@ -83,10 +83,29 @@ class Tenant:
             self.risky_users.put(user)
         for item in state.history:
             self.history.put(item)
+        sp_count = min(max(signins // 400, 12), 200)
+        workloads = workload.build(self.key, sp_count, end_ticks, state.admin_id)
+        self.risky_principals = VersionedStore()
+        self.principal_history = VersionedStore()
+        self.principal_detections = VersionedStore()
+        for principal in workloads.principals:
+            self.risky_principals.put(principal)
+        for item in workloads.history:
+            self.principal_history.put(item)
+        for det in workloads.detections:
+            self.principal_detections.put(det)
         self.added_signins = AddedSignIns()
+        # Hostile records (control API "verbatim"): served exactly as given, by resource.
+        self.verbatim: dict[str, list[tuple[int | None, Any]]] = {}
         self.signin_json = JsonCache(20_000)
         self._next = len(state.detections) + len(state.risky_users) + 1
         self.lock = threading.RLock()
+
+    def set_whole_seconds(self, whole: bool) -> None:
+        """The signin_time_precision switch: generated sign-in times change, so do caches."""
+        if self.signins.whole_seconds != whole:
+            self.signins.whole_seconds = whole
+            self.signin_json.clear()
 
     def _counter(self) -> int:
         with self.lock:
@@ -97,7 +116,30 @@ class Tenant:
 
     def store(self, resource: str) -> VersionedStore:
         return {"riskDetections": self.detections, "riskyUsers": self.risky_users,
-                "history": self.history}[resource]
+                "history": self.history, "riskyServicePrincipals": self.risky_principals,
+                "servicePrincipalHistory": self.principal_history,
+                "servicePrincipalRiskDetections": self.principal_detections}[resource]
+
+    def fingerprint(self, now: int) -> str:
+        """Changes whenever any visible record may have (offset paging's fast-path check)."""
+        stores = (self.detections, self.risky_users, self.history, self.risky_principals,
+                  self.principal_history, self.principal_detections)
+        counts = [store.changes(now) for store in stores]
+        counts.append(self.added_signins.changes(now))
+        counts.append(int(self.signins.whole_seconds))
+        return ".".join(map(str, counts))
+
+    def children(self, resource: str, parent_id: str, now: int) -> list[dict[str, Any]]:
+        """Visible items of a child collection (history) of one visible parent."""
+        if resource == "history":
+            return self.history_of(parent_id, now)
+        spec = COLLECTIONS[resource]
+        assert spec.parent is not None and spec.parent_key is not None
+        if self.store(spec.parent).visible(parent_id, now) is None:
+            return []
+        wanted = parent_id.lower()
+        return [h for h in self.store(resource).visible_all(now)
+                if str(h.get(spec.parent_key, "")).lower() == wanted]
 
     def history_of(self, user_id: str, now: int) -> list[dict[str, Any]]:
         """Visible history of one risky user, led by Graph's current-state item (id = user id)."""
@@ -157,8 +199,8 @@ class Tenant:
             if added and (added[0] is None or added[0] <= now):
                 return added[1]
             return None
-        if resource == "history":
-            for item in self.history_of(user_id or "", now):
+        if COLLECTIONS[resource].parent is not None:
+            for item in self.children(resource, user_id or "", now):
                 if item["id"].lower() == record_id.lower():
                     return item
             return None
@@ -174,8 +216,8 @@ class Tenant:
         """
         if resource == "signIns":
             return self._iterate_signins(beta, descending, after, flt, now, light)
-        if resource == "history":
-            records = self.history_of(user_id or "", now)
+        if COLLECTIONS[resource].parent is not None:
+            records = self.children(resource, user_id or "", now)
         else:
             records = self.store(resource).visible_all(now)
         if flt is not None and flt.id_equals is not None:
@@ -242,44 +284,86 @@ class Tenant:
 
     # -- actions ----------------------------------------------------------------------------
 
-    def act(self, action: str, user_ids: list[str], actor: str, now: int) -> None:
-        """confirmCompromised / dismiss / confirmSafe; all-or-nothing like a single batch."""
-        state, detail, level = ACTIONS[action]
+    def act(self, resource: str, action: str, ids: list[str], actor: str, now: int,
+            unknown_ids: str = "404", delay: int = 0) -> None:
+        """A bound action on riskyUsers or riskyServicePrincipals.
+
+        `unknown_ids` (behaviour switch): "404"/"400" refuse the whole batch when an id is not
+        a visible risky record; "204" applies the known ones and ignores the rest. `delay`
+        (ticks): the change shows `isProcessing` at once and settles `delay` later.
+        """
+        spec = COLLECTIONS[resource].actions[action]
+        store = self.store(resource)
         with self.lock:
-            unique: list[str] = []
-            for user_id in user_ids:
-                if user_id.lower() not in (u.lower() for u in unique):
-                    unique.append(user_id)
-            users = [self.risky_users.visible(u, now) for u in unique]
-            if any(u is None for u in users):
-                raise GraphError(404, "itemNotFound", "User IDs Not Found.")
+            unique = list({i.lower(): i for i in ids}.values())
+            found = [store.visible(i, now) for i in unique]
+            if any(r is None for r in found):
+                if unknown_ids == "404":
+                    raise GraphError(404, "itemNotFound", spec.not_found)
+                if unknown_ids == "400":
+                    raise GraphError(400, "BadRequest",
+                                     f"Invalid {spec.id_param}: {spec.not_found}")
             taken: set[str] = set()
-            for user in users:
-                assert user is not None
-                self._apply(user, action, state, detail, level, actor, now, taken)
+            for record in found:
+                if record is None:
+                    continue
+                settles = now + delay
+                if delay:
+                    store.put({**record, "isProcessing": True})
+                final = {**record, "riskState": spec.risk_state, "riskDetail": spec.risk_detail,
+                         "riskLevel": spec.risk_level, "riskLastUpdatedDateTime": settles,
+                         "isProcessing": False}
+                store.put(final, settles if delay else None)
+                if resource == "riskyUsers":
+                    self._settle_user(final, action, spec, actor, settles, taken,
+                                      settles if delay else None)
+                else:
+                    self._settle_principal(final, action, spec, actor, settles, taken,
+                                           settles if delay else None)
 
-    def _apply(self, user: dict[str, Any], action: str, state: str, detail: str, level: str,
-               actor: str, now: int, taken: set[str]) -> None:
-        def change(record: dict[str, Any]) -> dict[str, Any]:
-            record.update(riskState=state, riskDetail=detail, riskLevel=level,
-                          riskLastUpdatedDateTime=now, isProcessing=False)
-            return record
-
-        updated = self.risky_users.update_visible(user["id"], now, change)
+    def _settle_user(self, user: dict[str, Any], action: str, spec: Action, actor: str,
+                     at: int, taken: set[str], visible_from: int | None) -> None:
+        """Detections and history follow a risky user's action."""
         user_key = user["id"].lower()
         if action == "confirmcompromised":
-            self.detections.put(risk.compromise_detection(self.key, self._counter(), updated, now))
+            self.detections.put(risk.compromise_detection(self.key, self._counter(), user, at),
+                                visible_from)
         else:
-            for det in self.detections.visible_all(now):
+            for det in self.detections.visible_all(at):
                 if det.get("userId", "").lower() == user_key and det.get("riskState") == "atRisk":
-                    self.detections.update_visible(det["id"], now, lambda d: {
-                        **d, "riskState": state, "riskDetail": detail,
-                        "lastUpdatedDateTime": now})
-        existing = {h["id"] for h in self.history_of(user["id"], now)}
-        item_id = risk.history_id(updated["id"], now, taken | existing)
+                    self.detections.put({**det, "riskState": spec.risk_state,
+                                         "riskDetail": spec.risk_detail,
+                                         "lastUpdatedDateTime": at}, visible_from)
+        existing = {h["id"] for h in self.history_of(user["id"], at)}
+        item_id = risk.history_id(user["id"], at, taken | existing)
         events = ["adminConfirmedUserCompromised"] if action == "confirmcompromised" else []
-        self.history.put(risk.history_item(updated, item_id, now, state, level, detail, events,
-                                           detail, actor))
+        self.history.put(risk.history_item(user, item_id, at, spec.risk_state, spec.risk_level,
+                                           spec.risk_detail, events, spec.risk_detail, actor),
+                         visible_from)
+
+    def _settle_principal(self, principal: dict[str, Any], action: str, spec: Action,
+                          actor: str, at: int, taken: set[str],
+                          visible_from: int | None) -> None:
+        """Detections and history follow a risky service principal's action."""
+        key = principal["id"].lower()
+        if action == "confirmcompromised":
+            det = workload.detection(self.key, 1_000_000 + self._counter(), principal,
+                                     "adminConfirmedServicePrincipalCompromised", at, "high")
+            det.update(riskState=spec.risk_state, riskDetail=spec.risk_detail)
+            self.principal_detections.put(det, visible_from)
+        else:
+            for det in self.principal_detections.visible_all(at):
+                if (str(det.get("servicePrincipalId", "")).lower() == key
+                        and det.get("riskState") == "atRisk"):
+                    self.principal_detections.put({
+                        **det, "riskState": spec.risk_state, "riskDetail": spec.risk_detail,
+                        "lastUpdatedDateTime": at}, visible_from)
+        existing = {h["id"] for h in self.principal_history.visible_all(at)}
+        events = (["adminConfirmedServicePrincipalCompromised"]
+                  if action == "confirmcompromised" else [])
+        self.principal_history.put(workload.history_item(
+            principal, risk.history_id(principal["id"], at, taken | existing), at, events, actor),
+            visible_from)
 
     # -- control API ------------------------------------------------------------------------
 
@@ -305,6 +389,15 @@ class Tenant:
                 stored.append((visible_from, record))
         return stored
 
+    def add_verbatim(self, resource: str, records: list[Any], visible_from: int | None) -> None:
+        """Store records exactly as given: any JSON value, checked against nothing."""
+        with self.lock:
+            self.verbatim.setdefault(resource, []).extend((visible_from, r) for r in records)
+
+    def verbatim_visible(self, resource: str, now: int) -> list[Any]:
+        with self.lock:
+            return [r for vf, r in self.verbatim.get(resource, ()) if vf is None or vf <= now]
+
     def _complete(self, resource: str, partial: dict[str, Any], now: int) -> dict[str, Any]:
         record_id = partial.get("id")
         if resource == "signIns":
@@ -321,6 +414,9 @@ class Tenant:
         existing = self.store(resource).latest(record_id) if record_id else None
         if existing is not None:
             return render.merge(existing[1], partial)
+        if resource in ("riskyServicePrincipals", "servicePrincipalRiskDetections",
+                        "servicePrincipalHistory"):
+            return render.merge(self._workload_base(resource, partial, now), partial)
         user = self._user_for(partial)
         n = self._counter()
         if resource == "riskyUsers":
@@ -346,6 +442,28 @@ class Tenant:
                 owner.get("riskState", "atRisk"), owner.get("riskLevel", "medium"),
                 owner.get("riskDetail", "none"), [], None, None)
         return render.merge(base, partial)
+
+    def _workload_base(self, resource: str, partial: dict[str, Any], now: int
+                       ) -> dict[str, Any]:
+        """Generated defaults for a new service-principal record (control API)."""
+        n = self._counter()
+        owner_id = str(partial.get("servicePrincipalId") or "")
+        if resource == "riskyServicePrincipals":
+            return workload.principal_base(seeds.guid_for(self.key, n, 620),
+                                           seeds.guid_for(self.key, n, 621),
+                                           f"Added App {n}", now)
+        holder = self.risky_principals.latest(owner_id) if owner_id else None
+        if resource == "servicePrincipalHistory":
+            if holder is None:
+                raise ControlError("a service principal history item needs the "
+                                   "'servicePrincipalId' of a risky service principal")
+            return workload.history_item(holder[1], risk.history_id(owner_id, now, set()), now,
+                                         [], None)
+        principal = holder[1] if holder else workload.principal_base(
+            owner_id or seeds.guid_for(self.key, n, 620), seeds.guid_for(self.key, n, 621),
+            f"Added App {n}", now)
+        return workload.detection(self.key, 1_000_000 + n, principal, "suspiciousSignins",
+                                  now, "medium", "realtime")
 
     def _user_for(self, partial: dict[str, Any]) -> dict[str, Any]:
         """Directory fields for a new record: the user named by userId/id, else a directory

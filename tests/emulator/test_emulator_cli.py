@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
-from emulator.cli import main
+from emulator import Emulator
+from emulator.cli import main, write_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,3 +77,44 @@ def test_refuses_non_loopback_and_bad_flags(capsys):
     assert main(["--fault-latency-ms", "9,1"]) == 2
     assert main(["--no-such-flag"]) == 2
     assert main(["--help"]) == 0
+
+
+def test_one_connection_file_per_tenant_for_the_chosen_app(tmp_path):
+    out = tmp_path / "conns"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--tenants", "3", "--signins", "50", "--app",
+         "expired", "--write-connections", str(out)],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        _wait_for(out / "tenant-2.yaml", proc)
+        conns = [yaml.safe_load((out / f"tenant-{n}.yaml").read_text()) for n in range(3)]
+        assert len({c["tenant_id"] for c in conns}) == 3
+        assert len({c["client_id"] for c in conns}) == 3
+        for conn in conns:
+            assert conn["auth_url"].endswith(f"/{conn['tenant_id']}/oauth2/v2.0/token")
+            answer = requests.post(conn["auth_url"], verify=conn["ca_bundle"], data={
+                "grant_type": "client_credentials", "client_id": conn["client_id"],
+                "client_secret": conn["client_secret"],
+                "scope": "https://graph.microsoft.com/.default"})
+            assert answer.status_code == 401 and answer.json()["error_codes"] == [7000222]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "3 connection files written" in err
+
+
+@pytest.mark.parametrize("app", ["readonly", "none", "cert"])
+def test_connection_file_for_each_app(tmp_path, app):
+    with Emulator(seed=2, signins=20) as emu:
+        path = tmp_path / f"{app}.yaml"
+        write_connection(emu, path, app)
+        conn = yaml.safe_load(path.read_text())
+        if app == "cert":
+            assert "client_secret" not in conn
+            pem = Path(conn["certificate_path"])
+            assert pem.parent == tmp_path and oct(pem.stat().st_mode & 0o777) == "0o600"
+            assert "PRIVATE KEY" in pem.read_text()
+        else:
+            assert conn["client_secret"] == emu.connection(app=app)["client_secret"]
+    assert main(["--app", "superuser"]) == 2

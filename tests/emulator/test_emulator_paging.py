@@ -50,7 +50,8 @@ def test_time_window_paging_is_a_range(big):
     assert len(expected) >= 20_001
 
 
-def test_records_added_mid_paging_cause_no_skip_or_repeat(fresh):
+def test_keyset_paging_records_added_mid_paging_cause_no_skip_or_repeat(fresh):
+    fresh.control("POST", "behaviour", {"paging": "keyset"})
     path = "/v1.0/auditLogs/signIns"
     before = [r["id"] for r in fresh.truth("signIns", select="id")]
     body = fresh.get(path, **{"$top": 100}).json()
@@ -69,6 +70,37 @@ def test_records_added_mid_paging_cause_no_skip_or_repeat(fresh):
     assert len(seen) == len(set(seen))
     assert set(before) <= set(seen)  # no unchanged record skipped
     assert added[2]["id"] in seen  # older than the cursor: still ahead, so delivered
+
+
+def test_offset_paging_repeats_what_inserts_push_down(fresh):
+    """Graph's default: a token is a position, so a record inserted ahead of it shifts the
+    rest down and the next page starts with the last one already served."""
+    assert fresh.control("GET", "behaviour")["paging"] == "offset"
+    path = "/v1.0/auditLogs/signIns"
+    before = [r["id"] for r in fresh.truth("signIns", select="id")]
+    body = fresh.get(path, **{"$top": 100}).json()
+    seen = [r["id"] for r in body["value"]]
+    fresh.control("POST", "records/signIns", {"records": [
+        {"createdDateTime": body["value"][0]["createdDateTime"]}]})
+    second = fresh.get(body["@odata.nextLink"]).json()
+    assert second["value"][0]["id"] == seen[-1]  # repeated
+    seen += [r["id"] for r in second["value"]]
+    link = second.get("@odata.nextLink")
+    while link:
+        page = fresh.get(link).json()
+        seen += [r["id"] for r in page["value"]]
+        link = page.get("@odata.nextLink")
+    assert len(seen) == len(before) + 1 and set(seen) == set(before)
+
+
+def test_offset_paging_without_changes_equals_keyset(fresh):
+    listed = {}
+    for mode in ("offset", "keyset"):
+        fresh.control("POST", "behaviour", {"paging": mode})
+        listed[mode] = [r["id"] for r in fresh.all_pages("/v1.0/auditLogs/signIns",
+                                                         **{"$top": 70})]
+    assert listed["offset"] == listed["keyset"]
+    assert listed["offset"] == [r["id"] for r in fresh.truth("signIns", select="id")]
 
 
 def test_risk_detection_paging_by_last_updated_while_changing(fresh):

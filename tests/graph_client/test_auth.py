@@ -16,7 +16,9 @@ from tests.graph_client.conftest import TestClock, graph_calls, token_calls, tru
 
 WRONG_SECRET = "Wr0ng~Secret+Value/=="
 ALL_ROLES = {"AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All",
-             "IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"}
+             "IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All",
+             "IdentityRiskyServicePrincipal.Read.All",
+             "IdentityRiskyServicePrincipal.ReadWrite.All"}
 
 
 def emulator_now(ctl: EmulatorControl) -> datetime:
