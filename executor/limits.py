@@ -18,11 +18,11 @@ from executor.errors import UsageError
 MAX_FILE_BYTES = 1 << 20
 """Connection, inputs and mapping files: a megabyte is far beyond any real one."""
 MAX_STREAM_BYTES = 256 << 20
-"""A saved Graph response on ``map``'s stdin (a backfill of sign-ins can be large)."""
+"""A saved API response on ``map``'s stdin (a long backfill can be large)."""
 MAX_YAML_NODES = 100_000
 """Nodes a YAML document may expand to, aliases counted as often as they are used."""
 MAX_DEPTH = 100
-"""Nesting depth of YAML and JSON documents (Graph's deepest records nest about six)."""
+"""Nesting depth of YAML and JSON documents (API records seldom nest past ten)."""
 
 
 def read_text(path: Path | str, what: str, limit: int = MAX_FILE_BYTES) -> str:

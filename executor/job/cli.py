@@ -131,6 +131,10 @@ def build_parser(hooks: JobHooks) -> argparse.ArgumentParser:
         sub.add_argument("--health-check-every", type=number(0, 30 * DAY), default=300.0,
                          metavar="SECONDS", help="Test Connection at most this often "
                          "(default 300; 0: never)")
+        sub.add_argument("--max-cycle-seconds", type=number(0, 30 * DAY), default=0.0,
+                         metavar="SECONDS", help="a cycle ends after the page in hand once it "
+                         "has run this long; the rest resumes next cycle (default 0: no limit; "
+                         "keep it above the time one window of an unordered source takes)")
         hooks.add_arguments(sub)
         if name == "start":
             sub.add_argument("--every", type=number(0, 30 * DAY, low_open=True), required=True,
@@ -260,7 +264,8 @@ def _run(args: argparse.Namespace, redactor: Redactor, hooks: JobHooks) -> int:
         job = Job(sources, connections, state, sink, mapper,
                   backfill=timedelta(days=args.backfill_days),
                   health_every=args.health_check_every or None, stop=stop,
-                  progress=Progress(), redact=redactor.text)
+                  progress=Progress(), redact=redactor.text,
+                  cycle_budget=args.max_cycle_seconds or None)
         summary_out = sys.stderr if args.sink == "-" else sys.stdout
         with stop_on_signals(stop):
             if args.verb == "run":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -99,7 +100,9 @@ class Job:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  redact: Callable[[str], str] = lambda text: text,
                  clock_tolerance: timedelta = CLOCK_TOLERANCE,
-                 dead_letters: DeadLetterFile | None = None) -> None:
+                 dead_letters: DeadLetterFile | None = None,
+                 cycle_budget: float | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
         self.connections = list(connections)
         self.store = store
@@ -112,6 +115,11 @@ class Job:
         self.clock = clock
         self.redact = redact
         self.clock_tolerance = clock_tolerance
+        self.cycle_budget = cycle_budget
+        """Seconds a cycle may take: past them, it ends after the page in hand (the sources left
+        resume from their checkpoints next cycle)."""
+        self.monotonic = monotonic
+        self._cycle_ends: float | None = None
         self.dead_letters = dead_letters or DeadLetterFile(store.dead_letter_path)
         self._recovered = False
 
@@ -127,18 +135,30 @@ class Job:
             self.sink.recover(None)
         self._recovered = True
 
+    def _should_stop(self) -> bool:
+        """A signal arrived, or the cycle's time budget is spent."""
+        if self.stop.is_set():
+            return True
+        return self._cycle_ends is not None and self.monotonic() >= self._cycle_ends
+
     def run_cycle(self) -> CycleReport:
         if not self._recovered:
             self.recover()
+        self._cycle_ends = (None if self.cycle_budget is None
+                            else self.monotonic() + self.cycle_budget)
         report = CycleReport()
         for connection in self.connections:
-            if self.stop.is_set():
+            if self._should_stop():
                 break
             health = self.check_health(connection)
             if health is not None:
                 report.health.append(health)
             for source in self.sources:
-                if self.stop.is_set():
+                if self._should_stop():
+                    if not self.stop.is_set():
+                        log.warning("%s %s: the cycle's time budget (%g s) is spent; it runs "
+                                    "next cycle", connection.label, source.name,
+                                    self.cycle_budget)
                     break
                 report.runs.append(self.run_source(connection, source))
         self.progress.done()
@@ -216,7 +236,7 @@ class Job:
         if window.empty:
             return
         for index, chunk in enumerate(window.chunks(source.chunk)):
-            if index and self.stop.is_set():
+            if index and self._should_stop():
                 run.stopped = True
                 return
             checkpoint = self._fetch_window(connection, source, chunk, checkpoint, run)
@@ -286,7 +306,7 @@ class Job:
                 run.cursor = checkpoint.cursor
                 self.progress.update(connection.label, source.name, run.delivered, run.pages,
                                      run.cursor)
-                if self.stop.is_set():
+                if self._should_stop():
                     run.stopped = True
                     log.info("%s %s: stopping after page %d at cursor %s", connection.label,
                              source.name, run.pages, run.cursor)

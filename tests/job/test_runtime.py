@@ -621,3 +621,28 @@ def test_prefetch_keeps_order_raises_in_place_and_closes_early() -> None:
         if page == 3:
             break
     assert closed.is_set()  # the worker closed the source before the consumer went on
+
+
+def test_a_cycle_ends_when_its_time_budget_is_spent_and_the_next_resumes(
+        tmp_path: Path) -> None:
+    """Bounded cycles (issue 11): past the budget, the page in hand is finished and the cycle
+    ends; the next cycle resumes from the checkpoint, nothing lost or repeated."""
+    conn = FakeConnection(page_size=2, now_value=T0 + timedelta(hours=1))
+    for i in range(10):
+        conn.add("thing", f"r{i}", T0 + timedelta(minutes=i))
+    ticks = {"now": 0.0}
+
+    def monotonic() -> float:
+        ticks["now"] += 1.0  # every look at the clock costs a second of this fake cycle
+        return ticks["now"]
+
+    no_overlap = Source("thing", "ts", overlap=timedelta(0), lag=timedelta(minutes=1))
+    h = Harness(tmp_path, conn, [no_overlap], cycle_budget=3.5, monotonic=monotonic)
+    first = h.cycle()
+    (run,) = first.runs
+    assert run.stopped and 0 < run.delivered < 10 and run.error is None
+    for _ in range(10):
+        if sum(delivered(h.sink_path).values()) == 10:
+            break
+        h.cycle()
+    assert sorted(delivered(h.sink_path).values()) == [1] * 10

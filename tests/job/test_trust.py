@@ -267,3 +267,41 @@ def test_case5_a_tailer_never_sees_a_truncation_or_a_repeat(tenant: Any, tmp_pat
     missing, unexpected, duplicates = job.compare()
     assert (missing, unexpected, duplicates) == (set(), set(), 0)
     job.close()
+
+
+# -- the same odd records from the emulator ("verbatim": served exactly as given) -------------
+
+def test_case1_and_12_verbatim_odd_records_from_the_emulator(tenant: Any,
+                                                             tmp_path: Path) -> None:
+    emu, control = tenant
+    job = GraphJob(emu, control, tmp_path, types=["signIn"], backfill=DAY)
+    assert not job.cycle().failed
+    good = _iso(_now(control) - timedelta(minutes=30))
+    odd = [_sign_in("2099-record", "2099-01-01T00:00:00Z"),
+           _sign_in("month-13", "2026-13-45T25:61:61Z"), _sign_in("no-time", None),
+           _sign_in(None, good, "b@contoso.com"), _sign_in(None, good, "c@contoso.com"), 42]
+    control.post("records/signIns", {"records": odd, "verbatim": True},
+                 tenant=job.tenant_ids()[0])
+    for _ in range(2):
+        job.sleep(120)
+        (run,) = job.cycle().runs
+        assert run.error is None, run.error
+        assert run.cursor <= key_of(_now(control))
+    assert _ids(job.sink_path)["2099-record"] == 1
+    letters = (tmp_path / "state.db.dead-letters.ndjson").read_text().splitlines()
+    assert len(letters) == 5  # month 13, no time, two without id, 42: each filed once
+    fresh = _new_sign_in(control, job.tenant_ids()[0])
+    job.sleep(120)
+    assert not job.cycle().failed and _ids(job.sink_path)[fresh] == 1  # the source goes on
+    job.close()
+
+
+def test_case12_a_list_command_reports_a_verbatim_non_object(tenant: Any) -> None:
+    from connector import Connector
+
+    emu, control = tenant
+    control.post("records/riskyUsers", {"records": ["not an object"], "verbatim": True})
+    result = Connector.load().run("List Risky Users", {}, emu.connection())
+    assert result["status"] == "Failed"
+    assert result["errors"][0]["message"].startswith(
+        "Graph sent an unexpected response (item ")
