@@ -120,8 +120,8 @@ def readiness(views: list[Any], result: dict[str, Any]) -> list[dict[str, Any]]:
     places = [result.get("key_fields") or {}, result.get("context_data") or {}]
     allowed = next((p["allowed_commands"] for p in places
                     if isinstance(p.get("allowed_commands"), list)), None)
-    missing = next((p["missing_permissions"] for p in places
-                    if isinstance(p.get("missing_permissions"), dict)), {})
+    missing: dict[str, Any] = next((p["missing_permissions"] for p in places
+                                   if isinstance(p.get("missing_permissions"), dict)), {})
     rows = []
     for view in views:
         if allowed is None:

@@ -46,7 +46,7 @@ def running(config: ConsoleConfig, port: int = 0) -> Iterator[str]:
     sock = bind(port)
     config.port = sock.getsockname()[1]
     server = make_server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
                               name="console", daemon=True)
     thread.start()

@@ -48,7 +48,8 @@ def command_details(manifest: Any, name: str | None = None) -> list[dict[str, An
     details = []
     for command in commands:
         permissions = getattr(command, "permissions", None)
-        all_permissions = permissions.all() if hasattr(permissions, "all") else permissions
+        all_permissions = (permissions.all() if permissions is not None
+                           and hasattr(permissions, "all") else permissions)
         details.append({
             "id": command.id,
             "name": command.display_name,

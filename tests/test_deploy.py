@@ -19,16 +19,22 @@ def _joined(path: Path) -> str:
     return re.sub(r"\\\n\s*", " ", path.read_text())
 
 
+def _line(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.M)
+    assert match, f"no line matches {pattern}"
+    return match.group(1)
+
+
 def _dockerfile_command() -> list[str]:
     text = _joined(ROOT / "Dockerfile")
-    entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
-    command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
+    entrypoint = json.loads(_line(r"^ENTRYPOINT (\[.*\])$", text))
+    command = json.loads(_line(r"^CMD (\[.*\])$", text))
     return [*entrypoint, *command]
 
 
 def _systemd_command() -> list[str]:
     text = _joined(ROOT / "deploy" / "entra-id-protection-job.service")
-    return shlex.split(re.search(r"^ExecStart=(.*)$", text, re.M).group(1))
+    return shlex.split(_line(r"^ExecStart=(.*)$", text))
 
 
 def _cron_command() -> list[str]:
@@ -42,12 +48,13 @@ def _cron_command() -> list[str]:
 @pytest.mark.parametrize(("recipe", "verb"), [
     (_dockerfile_command, "start"), (_systemd_command, "start"), (_cron_command, "run")])
 def test_each_recipe_runs_a_job_command_the_job_accepts(recipe: object, verb: str) -> None:
-    from commands.job_cli import build_parser
+    from commands.job_cli import GraphJobHooks
+    from executor.job.cli import build_parser
 
     argv = recipe()  # type: ignore[operator]
     assert Path(argv[0]).name == SCRIPT
     assert argv[1] == "job"
-    args = build_parser().parse_args(argv[2:])
+    args = build_parser(GraphJobHooks()).parse_args(argv[2:])
     assert args.verb == verb
     assert args.connection and args.state and args.sink
 

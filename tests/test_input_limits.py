@@ -73,7 +73,7 @@ def test_a_connection_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 
 def test_deeply_nested_json_on_map_stdin_is_a_usage_error() -> None:
     message = _error(_cli("map", stdin="[" * 100_000 + "]" * 100_000))
-    assert message == "standard input is nested deeper than 100 levels"
+    assert "standard input is nested deeper than 100 levels" in message
 
 
 def test_certificate_path_dev_zero_is_refused_without_reading_it_all() -> None:

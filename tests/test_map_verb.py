@@ -8,6 +8,7 @@ import os
 import selectors
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def _sign_ins(count: int) -> list[dict[str, Any]]:
              "ipAddress": f"10.0.{n // 256}.{n % 256}"} for n in range(count)]
 
 
-SHAPES = {
+SHAPES: dict[str, Callable[[list[dict[str, Any]]], str]] = {
     "graph response": lambda events: json.dumps({"@odata.context": "x", "value": events}),
     "response with value last": lambda events: json.dumps(
         {"@odata.nextLink": "https://graph/next", "value": events}),

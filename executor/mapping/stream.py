@@ -12,6 +12,8 @@ by one by ijson's C backend, so memory stays flat however large the input is.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import accumulate
+from operator import itemgetter
 from typing import IO, Any
 
 CHUNK_SIZE = 64 * 1024
@@ -20,6 +22,44 @@ SNIFF_LIMIT = 16 * 1024 * 1024
 
 RESULT_KEY = "raw_data"
 """A saved result object (SPEC §4) holds the response it was built from under this key."""
+
+MAX_DEPTH = 100
+"""How deeply an event may nest (Graph's are a few levels): ijson's item builder costs the
+square of the depth, so `[[[[...` is refused before it reaches the builder."""
+
+_DEPTH_STEP = {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1,
+               "map_key": 0, "string": 0, "number": 0, "integer": 0, "double": 0,
+               "boolean": 0, "null": 0}
+
+
+class _DepthGuard:
+    """Tracks the nesting depth of the stream's tokens (yajl's C tokenizer, no prefixes), and
+    raises before a chunk that nests deeper than MAX_DEPTH (+1 for the array holding events)
+    reaches a parser that builds prefixes or items."""
+
+    def __init__(self) -> None:
+        import ijson
+
+        self._tokens = ijson.sendable_list()
+        self._coro = ijson.basic_parse_coro(self._tokens, multiple_values=True)
+        self._depth = 0
+
+    def check(self, chunk: bytes) -> None:
+        import ijson
+
+        try:
+            self._coro.send(chunk)
+        except ijson.JSONError:
+            return  # the real parser reports the malformed input with its own words
+        if not self._tokens:
+            return
+        steps = accumulate(map(_DEPTH_STEP.__getitem__, map(itemgetter(0), self._tokens)),
+                           initial=self._depth)
+        deepest = max(steps)
+        self._depth += sum(map(_DEPTH_STEP.__getitem__, map(itemgetter(0), self._tokens)))
+        del self._tokens[:]
+        if deepest > MAX_DEPTH + 1:
+            raise EventStreamError(f"nested deeper than {MAX_DEPTH} levels")
 
 
 class EventStreamError(ValueError):
@@ -35,13 +75,14 @@ def read_events(stream: IO[bytes], main_key: str | None = "value") -> Iterator[A
     import ijson
 
     chunks: list[bytes] = []
-    prefix = _sniff(stream, chunks, main_key)
+    guard = _DepthGuard()
+    prefix = _sniff(stream, chunks, main_key, guard)
     if prefix is None:
         return
     found = ijson.sendable_list()
     coro = ijson.items_coro(found, prefix, use_float=True, multiple_values=True)
     try:
-        for chunk in _replay(chunks, stream):
+        for chunk in _replay(chunks, stream, guard):
             coro.send(chunk)
             yield from found
             del found[:]
@@ -58,15 +99,17 @@ def read_chunk(stream: IO[bytes]) -> bytes:
     return bytes(read1(CHUNK_SIZE) if read1 is not None else stream.read(CHUNK_SIZE))
 
 
-def _replay(chunks: list[bytes], stream: IO[bytes]) -> Iterator[bytes]:
+def _replay(chunks: list[bytes], stream: IO[bytes], guard: _DepthGuard) -> Iterator[bytes]:
     """The chunks read while sniffing (released as they go), then the rest of the stream."""
     while chunks:
         yield chunks.pop(0)
     while chunk := read_chunk(stream):
+        guard.check(chunk)
         yield chunk
 
 
-def _sniff(stream: IO[bytes], chunks: list[bytes], main_key: str | None) -> str | None:
+def _sniff(stream: IO[bytes], chunks: list[bytes], main_key: str | None,
+           guard: _DepthGuard) -> str | None:
     """The ijson prefix of the events, from the stream's first value; None for empty input.
 
     Reads (and keeps in `chunks`) only as much as it takes to tell the shape.
@@ -83,6 +126,7 @@ def _sniff(stream: IO[bytes], chunks: list[bytes], main_key: str | None) -> str 
             if not chunk:
                 coro.close()
             else:
+                guard.check(chunk)
                 chunks.append(chunk)
                 size += len(chunk)
                 coro.send(chunk)

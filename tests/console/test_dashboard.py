@@ -21,6 +21,7 @@ def test_the_dashboard_shows_cursor_lag_cycles_and_errors(page: Any,
         store.close()
     healthy = next(s for s in sources if s.cursor and not s.last_error)
     failing = next(s for s in sources if s.last_error)
+    assert healthy.cursor and failing.last_error
     cursor = healthy.cursor.replace("Z", "+00:00")
     console.clock.value = datetime.fromisoformat(cursor) + timedelta(hours=2, minutes=30)
     page.goto(f"{console.base}/jobs")

@@ -32,7 +32,8 @@ def test_a_post_without_the_csrf_token_is_refused(http: requests.Session,
                                                   console: ConsoleSession,
                                                   control: EmulatorControl, path: str) -> None:
     http.cookies.set("console_token", console.token)
-    body = {"command": "list-risky-users", "connection": "emulator", "inputs": {}}
+    body: dict[str, Any] = {"command": "list-risky-users", "connection": "emulator",
+                            "inputs": {}}
     control.clear_requests()
     assert http.post(console.base + path, json=body).status_code == 403
     assert http.post(console.base + path, json=body,
