@@ -98,7 +98,7 @@ class SignInSource:
         self._burst_key = seeds.mix(key ^ S_BURST)
         self.whole_seconds = True  # the signin_time_precision behaviour switch
         self._bits = seeds.BitSource(key, 0x51)
-        self.id_of = functools.lru_cache(maxsize=1 << 16)(self._id_of)  # type: ignore[method-assign]
+        self.id_of = functools.lru_cache(maxsize=1 << 16)(self._id_of)
 
     # -- time and identity -------------------------------------------------------------------
 
