@@ -2,7 +2,8 @@
 
 Faults come from the emulator's Dev Proxy-style fault mode with a fixed seed; the client's waits
 are steps of the (frozen) emulator clock, so "no sooner than asked" is measured exactly on the
-emulator's own request log, with no wall-clock time in it. Every listing must still equal the ground truth: nothing missing, nothing twice.
+emulator's own request log, with no wall-clock time in it. Every listing must still equal the
+ground truth: nothing missing, nothing twice.
 """
 
 from __future__ import annotations
