@@ -7,6 +7,8 @@ import ipaddress
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,9 @@ class Emulator:
         faults: dict[str, Any] | None = None,
         rate_limits: bool = False,
         behaviour: dict[str, Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`sleep` holds a response back for the latency fault (injected by tests of it)."""
         if not is_loopback(host):
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
         if tenants < 1:
@@ -72,6 +76,7 @@ class Emulator:
         self.host = "127.0.0.1" if host == "localhost" else host.strip("[]")
         self.port = port
         self.clock = EmulatorClock(_ticks(now), frozen)
+        self.sleep = sleep
         self._tenant_count = tenants
         self._signins = signins
         self._token_lifetime = token_lifetime

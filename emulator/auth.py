@@ -160,11 +160,8 @@ def build_tenant_auth(seed: int, index: int, tenant_id: str, domain: str,
             display_name=APP_NAMES[kind],
             service_principal_id=seeds.guid_for(key, n, 2),
         )
-        if kind == "cert":
-            app.certificate_maker = functools.partial(make_certificate, directory,
-                                                      f"tenant{index}-cert-app")
-        else:
-            app.secret = seeds.entra_secret(seeds.derive("secret", seed, index, kind))
+        _give_credential(app, kind == "cert", directory, f"tenant{index}-cert-app",
+                         seeds.derive("secret", seed, index, kind))
         tenant.apps[kind] = app
     return tenant
 
@@ -179,13 +176,19 @@ def add_app(tenant: TenantAuth, seed: int, index: int, roles: tuple[str, ...],
         kind=name, client_id=seeds.guid_for(key, 0, 1), tenant_id=tenant.tenant_id,
         roles=roles, display_name=f"Emulator app {n}",
         service_principal_id=seeds.guid_for(key, 0, 2), secret_expired=secret_expired)
-    if certificate:
-        app.certificate_maker = functools.partial(make_certificate, directory,
-                                                  f"tenant{index}-{name}")
-    else:
-        app.secret = seeds.entra_secret(seeds.derive("extra-secret", seed, index, n))
+    _give_credential(app, certificate, directory, f"tenant{index}-{name}",
+                     seeds.derive("extra-secret", seed, index, n))
     tenant.apps[name] = app
     return app
+
+
+def _give_credential(app: AppRegistration, certificate: bool, directory: Path, cert_name: str,
+                     secret_key: int) -> None:
+    """A certificate (made on first use, in `directory`) or a seeded client secret."""
+    if certificate:
+        app.certificate_maker = functools.partial(make_certificate, directory, cert_name)
+    else:
+        app.secret = seeds.entra_secret(secret_key)
 
 
 _CERTIFICATE_LOCK = threading.Lock()

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from emulator import timefmt
 
 
 class EmulatorClock:
-    """Thread-safe clock in ticks. Ticks with real (monotonic) time unless frozen."""
+    """Thread-safe clock in ticks. Ticks with real (monotonic) time unless frozen.
 
-    def __init__(self, start_ticks: int | None = None, frozen: bool = False) -> None:
+    `monotonic_ns` is the real time it ticks with (injected by tests of the ticking itself).
+    """
+
+    def __init__(self, start_ticks: int | None = None, frozen: bool = False,
+                 monotonic_ns: Callable[[], int] = time.monotonic_ns) -> None:
         if start_ticks is None:
             start_ticks = time.time_ns() // 100
         self._lock = threading.Lock()
+        self._monotonic_ns = monotonic_ns
         self._base = start_ticks
-        self._mono = time.monotonic_ns()
+        self._mono = monotonic_ns()
         self._frozen = frozen
         self.start_ticks = start_ticks
 
@@ -27,17 +33,17 @@ class EmulatorClock:
     def _now_locked(self) -> int:
         if self._frozen:
             return self._base
-        return self._base + (time.monotonic_ns() - self._mono) // 100
+        return self._base + (self._monotonic_ns() - self._mono) // 100
 
     def set(self, ticks: int) -> None:
         with self._lock:
             self._base = ticks
-            self._mono = time.monotonic_ns()
+            self._mono = self._monotonic_ns()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._base = self._now_locked() + round(seconds * timefmt.TICKS_PER_SECOND)
-            self._mono = time.monotonic_ns()
+            self._mono = self._monotonic_ns()
 
     @property
     def frozen(self) -> bool:
@@ -46,7 +52,7 @@ class EmulatorClock:
     def set_frozen(self, frozen: bool) -> None:
         with self._lock:
             self._base = self._now_locked()
-            self._mono = time.monotonic_ns()
+            self._mono = self._monotonic_ns()
             self._frozen = frozen
 
     def snapshot(self) -> dict[str, object]:

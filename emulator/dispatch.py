@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -68,7 +67,7 @@ class Dispatcher:
             no_retry_after=service == "identityProtection", now=req.now)
         entry["early_retry"] = decision.early_retry
         if decision.latency_s:
-            time.sleep(decision.latency_s)
+            self.emu.sleep(decision.latency_s)
 
         after = self.emu.faults.config.after_handler and not decision.early_retry
         response: Response | None = None

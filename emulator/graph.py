@@ -32,8 +32,10 @@ HIDDEN_WITHOUT_P2 = {
 }
 
 
-def with_hidden(render: Callable[[dict[str, Any]], dict[str, Any]],
-                hidden: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+RenderFn = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def with_hidden(render: RenderFn, hidden: tuple[str, ...]) -> RenderFn:
     """`render`, with the given properties (where present) served as `hidden`."""
     if not hidden:
         return render
@@ -286,7 +288,7 @@ class GraphApi:
               params: list[tuple[str, str, str]]) -> Response:
         spec = COLLECTIONS[rt.resource]
         resource_schema = schema.SCHEMAS[(rt.resource, version)]
-        values = values_by_name = {name: value for name, _key, value in params}
+        values = {name: value for name, _key, value in params}
         for name in values:
             if name.startswith("$") and name not in ALLOWED_LIST_OPTIONS:
                 raise GraphError(400, "BadRequest",
@@ -380,22 +382,22 @@ class GraphApi:
             link = f"{self.base_url}/{version}/{rt.next_path}?{query}"
             head += ',"@odata.nextLink":' + json.dumps(link)
         if light and select is None and not hidden:
-            values = [self._signin_json(tenant, r, renderer, include_unknown) for r in page]
+            encoded = [self._signin_json(tenant, r, renderer, include_unknown) for r in page]
         elif light and (hidden or not needed <= {"id", "createdDateTime"}):
-            values = [ENCODER.encode(renderer(
+            encoded = [ENCODER.encode(renderer(
                 tenant.signins.build(r[INDEX]) if INDEX in r else r)).encode() for r in page]
         else:
-            values = [ENCODER.encode(renderer(r)).encode() for r in page]
-        if "$skiptoken" not in values_by_name:
+            encoded = [ENCODER.encode(renderer(r)).encode() for r in page]
+        if "$skiptoken" not in values:
             # Hostile records (control API "verbatim"): on the first page, exactly as given,
             # whatever the query says.
-            values += [ENCODER.encode(r).encode()
-                       for r in tenant.verbatim_visible(rt.resource, req.now)]
-        body = b"".join((head.encode(), b',"value":[', b",".join(values), b"]}"))
+            encoded += [ENCODER.encode(r).encode()
+                        for r in tenant.verbatim_visible(rt.resource, req.now)]
+        body = b"".join((head.encode(), b',"value":[', b",".join(encoded), b"]}"))
         return Response(200, self._headers(req), body)
 
     @staticmethod
-    def _signin_json(tenant: Tenant, record: dict[str, Any], renderer: Renderer,
+    def _signin_json(tenant: Tenant, record: dict[str, Any], renderer: RenderFn,
                      include_unknown: bool) -> bytes:
         """A generated sign-in's JSON, from the cache when it was served before."""
         index = record.get(INDEX)

@@ -16,6 +16,7 @@ import hmac
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 Key = tuple[Any, str]
@@ -101,6 +102,11 @@ def sort_key(record: dict[str, Any], field: str | None) -> Key:
     return (value if value is not None else -1), record["id"]
 
 
+def _given(record: dict[str, Any]) -> dict[str, Any]:
+    """A materialised record, served as the lazy builder of an Item."""
+    return record
+
+
 class SortedView:
     """A snapshot of materialised records in key order, addressable by keyset position."""
 
@@ -114,8 +120,8 @@ class SortedView:
         if descending:
             end = bisect_left(keys, after) if after is not None else len(keys)
             for n in range(end - 1, -1, -1):
-                yield keys[n], (lambda r=records[n]: r)
+                yield keys[n], partial(_given, records[n])
         else:
             start = bisect_right(keys, after) if after is not None else 0
             for n in range(start, len(keys)):
-                yield keys[n], (lambda r=records[n]: r)
+                yield keys[n], partial(_given, records[n])

@@ -51,10 +51,10 @@ def _transform(t: Any, include_unknown: bool, wider: Any = None) -> Transform | 
         allowed = frozenset(t[1])
         wider_props = wider[1] if isinstance(wider, tuple) and wider[0] == "complex" else None
         project = wider_props is None or not set(wider_props) <= allowed
-        subs = {name: _transform(sub, include_unknown,
-                                 wider_props.get(name) if wider_props else None)
-                for name, sub in t[1].items()}
-        subs = {name: fn for name, fn in subs.items() if fn is not None}
+        maybe_subs = {name: _transform(sub, include_unknown,
+                                       wider_props.get(name) if wider_props else None)
+                      for name, sub in t[1].items()}
+        subs = {name: fn for name, fn in maybe_subs.items() if fn is not None}
         if not subs and not project:
             return None
 
@@ -63,7 +63,7 @@ def _transform(t: Any, include_unknown: bool, wider: Any = None) -> Transform | 
             and render what needs it; the input is returned as is when nothing changes."""
             if v is None or not isinstance(v, dict):
                 return v
-            out = None
+            out: dict[str, Any] | None = None
             if project and not v.keys() <= allowed:
                 out = {k: x for k, x in v.items() if k in allowed}
             for name, fn in subs.items():
@@ -170,10 +170,14 @@ def _convert(value: Any, t: Any, where: str) -> Any:
                 raise RecordFormatError(f"{where}: unknown property '{key}'")
             out[name] = _convert(sub, t[1][name], f"{where}/{name}")
         return out
-    expected = {"string": str, "bool": bool, "int": int, "double": (int, float)}[t]
+    expected = _PYTHON_TYPES[t]
     if not isinstance(value, expected) or (t in ("int", "double") and isinstance(value, bool)):
         raise RecordFormatError(f"{where}: expected {t}")
     return value
+
+
+_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "bool": bool, "int": int, "double": (int, float)}
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

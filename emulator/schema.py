@@ -119,24 +119,31 @@ RISKY_USER_V1: dict[str, Type] = {
 }
 RISKY_USER_BETA = {**RISKY_USER_V1, "isGuest": "bool"}
 
+#: riskUserActivity / riskServicePrincipalActivity (the same two properties on v1.0).
+HISTORY_ACTIVITY: dict[str, Type] = {"detail": ("enum", "riskDetail"),
+                                     "riskEventTypes": ("collection", "string")}
 HISTORY_V1: dict[str, Type] = {
     **RISKY_USER_V1,
-    "activity": ("complex", {"detail": ("enum", "riskDetail"),
-                             "riskEventTypes": ("collection", "string")}),
+    "activity": ("complex", HISTORY_ACTIVITY),
     "initiatedBy": "string",
     "userId": "string",
 }
 HISTORY_BETA: dict[str, Type] = {
     **RISKY_USER_BETA,
-    "activity": ("complex", {"detail": ("enum", "riskDetail"),
-                             "riskEventTypes": ("collection", "string"),
+    "activity": ("complex", {**HISTORY_ACTIVITY,
                              "eventTypes": ("collection", ("enum", "riskEventType"))}),
     "initiatedBy": "string",
     "userId": "string",
 }
 
-RISK_DETECTION_V1: dict[str, Type] = {
-    "id": "string",
+
+def _id_then_sorted(props: dict[str, Type]) -> dict[str, Type]:
+    """`props` in Graph's order for these types: id first, then by name."""
+    return {"id": "string", **dict(sorted(props.items()))}
+
+
+#: What riskDetection and servicePrincipalRiskDetection share.
+DETECTION: dict[str, Type] = {
     "activity": ("enum", "activityType"),
     "activityDateTime": "datetime",
     "additionalInfo": "string",
@@ -153,10 +160,13 @@ RISK_DETECTION_V1: dict[str, Type] = {
     "riskState": ("enum", "riskState"),
     "source": "string",
     "tokenIssuerType": ("enum", "tokenIssuerType"),
+}
+RISK_DETECTION_V1 = _id_then_sorted({
+    **DETECTION,
     "userDisplayName": "string",
     "userId": "string",
     "userPrincipalName": "string",
-}
+})
 RISK_DETECTION_BETA: dict[str, Type] = {
     **RISK_DETECTION_V1,
     "mitreTechniqueId": "string",
@@ -177,34 +187,17 @@ RISKY_SERVICE_PRINCIPAL: dict[str, Type] = {
 }
 SERVICE_PRINCIPAL_HISTORY: dict[str, Type] = {
     **RISKY_SERVICE_PRINCIPAL,
-    "activity": ("complex", {"detail": ("enum", "riskDetail"),
-                             "riskEventTypes": ("collection", "string")}),
+    "activity": ("complex", HISTORY_ACTIVITY),
     "initiatedBy": "string",
     "servicePrincipalId": "string",
 }
-SERVICE_PRINCIPAL_DETECTION: dict[str, Type] = {
-    "id": "string",
-    "activity": ("enum", "activityType"),
-    "activityDateTime": "datetime",
-    "additionalInfo": "string",
+SERVICE_PRINCIPAL_DETECTION = _id_then_sorted({
+    **DETECTION,
     "appId": "string",
-    "correlationId": "string",
-    "detectedDateTime": "datetime",
-    "detectionTimingType": ("enum", "riskDetectionTimingType"),
-    "ipAddress": "string",
     "keyIds": ("collection", "string"),
-    "lastUpdatedDateTime": "datetime",
-    "location": LOCATION,
-    "requestId": "string",
-    "riskDetail": ("enum", "riskDetail"),
-    "riskEventType": "string",
-    "riskLevel": ("enum", "riskLevel"),
-    "riskState": ("enum", "riskState"),
     "servicePrincipalDisplayName": "string",
     "servicePrincipalId": "string",
-    "source": "string",
-    "tokenIssuerType": ("enum", "tokenIssuerType"),
-}
+})
 
 SIGN_IN_V1: dict[str, Type] = {
     "id": "string",

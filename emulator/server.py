@@ -74,7 +74,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _read_chunked(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             line = self.rfile.readline(65537)
             size = int(line.split(b";")[0].strip() or b"0", 16)

@@ -58,6 +58,14 @@ def pick(table: tuple[Any, ...], index: int, value: int) -> Any:
     return table[value % len(table)]
 
 
+def _own_or_other(index: int, size: int, own: int, use_own: bool, other: int) -> int:
+    """A table row for sign-in `index`: every row in turn for the first FORCE sign-ins, then
+    the user's own row (home city, usual device) or, now and then, another one."""
+    if index < FORCE:
+        return index % size
+    return own if use_own else other % size
+
+
 def linked_traits(key: int, j: int) -> tuple[str, str, str, str, str]:
     """(riskEventType, riskLevel, timing, sign-in riskState, riskDetail) of linked detection j."""
     v = seeds.h(key, j, S_TRAIT)
@@ -98,7 +106,7 @@ class SignInSource:
         self._burst_key = seeds.mix(key ^ S_BURST)
         self.whole_seconds = True  # the signin_time_precision behaviour switch
         self._bits = seeds.BitSource(key, 0x51)
-        self.id_of = functools.lru_cache(maxsize=1 << 16)(self._id_of)  # type: ignore[method-assign]
+        self.id_of = functools.lru_cache(maxsize=1 << 16)(self._id_of)
 
     # -- time and identity -------------------------------------------------------------------
 
@@ -156,31 +164,25 @@ class SignInSource:
 
     def keys_desc(self, lo: int, hi: int) -> Iterator[tuple[int, str, int]]:
         """(time, id, index) for indexes in [lo, hi), by (time, id) descending."""
-        group: list[tuple[int, str, int]] = []
-        for i in range(hi - 1, lo - 1, -1):
-            t = self.time_of(i)
-            if group and group[0][0] != t:
-                if len(group) > 1:
-                    group.sort(reverse=True)
-                yield from group
-                group = []
-            group.append((t, self.id_of(i), i))
-        if len(group) > 1:
-            group.sort(reverse=True)
-        yield from group
+        return self._keys(range(hi - 1, lo - 1, -1), descending=True)
 
     def keys_asc(self, lo: int, hi: int) -> Iterator[tuple[int, str, int]]:
+        """(time, id, index) for indexes in [lo, hi), by (time, id) ascending."""
+        return self._keys(range(lo, hi), descending=False)
+
+    def _keys(self, indexes: range, descending: bool) -> Iterator[tuple[int, str, int]]:
+        """Indexes run in time order; only sign-ins of the same time need sorting by id."""
         group: list[tuple[int, str, int]] = []
-        for i in range(lo, hi):
+        for i in indexes:
             t = self.time_of(i)
             if group and group[0][0] != t:
                 if len(group) > 1:
-                    group.sort()
+                    group.sort(reverse=descending)
                 yield from group
                 group = []
             group.append((t, self.id_of(i), i))
         if len(group) > 1:
-            group.sort()
+            group.sort(reverse=descending)
         yield from group
 
     # -- records -----------------------------------------------------------------------------
@@ -197,23 +199,13 @@ class SignInSource:
             user = self.users[((d[0] << 16) | d[1]) % len(self.users)]
         app_id, app_name = pick(catalog.CLIENT_APPS, i, d[2])
         res_id, res_name = pick(catalog.RESOURCES, i, d[3])
-        if i < FORCE:
-            city_index = i % len(catalog.CITIES)
-        elif d[4] % 100 < 85:
-            city_index = user.home_city
-        else:
-            city_index = d[5] % len(catalog.CITIES)
+        city_index = _own_or_other(i, len(catalog.CITIES), user.home_city, d[4] % 100 < 85, d[5])
         prefix = catalog.CITIES[city_index][6]
         if d[6] % 10 == 0:
             ip = f"2001:4898:{d[7]:x}:{d[8]:x}::{d[9] & 0xFFF:x}"
         else:
             ip = f"{prefix}{d[7] % 254 + 1}.{d[8] % 254 + 1}"
-        if i < FORCE:
-            device_index = i % len(catalog.DEVICES)
-        elif d[10] % 10 < 8:
-            device_index = user.device
-        else:
-            device_index = d[11] % len(catalog.DEVICES)
+        device_index = _own_or_other(i, len(catalog.DEVICES), user.device, d[10] % 10 < 8, d[11])
         os_name, browser, agent = catalog.DEVICES[device_index]
         trust = pick(catalog.TRUST_TYPES, i, d[12])
         managed = trust != ""

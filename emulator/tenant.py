@@ -8,6 +8,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from emulator import directory, render, risk, schema, seeds, workload
@@ -22,6 +23,11 @@ from emulator.timefmt import TICKS_PER_SECOND
 
 INDEX = "#index"  # marks a light sign-in record: the generated record's index
 
+
+
+def _light_signin(key: Key, index: int) -> dict[str, Any]:
+    """A generated sign-in's stand-in holding only what an id/createdDateTime page needs."""
+    return {"id": key[1], "createdDateTime": key[0], INDEX: index}
 
 
 class ControlError(ValueError):
@@ -260,15 +266,14 @@ class Tenant:
                 if after is not None and (key >= after if descending else key <= after):
                     continue
                 if light:
-                    yield key, (lambda k=key, i=index: {"id": k[1], "createdDateTime": k[0],
-                                                        INDEX: i})
+                    yield key, partial(_light_signin, key, index)
                 else:
-                    yield key, (lambda i=index: src.build(i, beta))
+                    yield key, partial(src.build, index, beta)
 
         def added() -> Iterator[Item]:
             ordered = reversed(added_keys) if descending else iter(added_keys)
             for key in ordered:
-                yield key, (lambda k=key: self._visible_added(k[1], now))
+                yield key, partial(self._visible_added, key[1], now)
 
         if not added_keys:
             return generated()

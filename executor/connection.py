@@ -108,7 +108,7 @@ def resolve_connection(manifest: Manifest, store: SchemaStore, raw: Mapping[str,
     error = store.first_error(manifest.connection_schema, resolved)
     if error is not None:
         path = list(error.absolute_path)
-        key = str(path[0]) if path else None
+        field: str | None = str(path[0]) if path else None
         if error.validator == "anyOf" and not path:
             options = [r for branch in error.validator_value for r in branch.get("required", [])]
             names = [params[o].display_name for o in options if o in params]
@@ -116,20 +116,20 @@ def resolve_connection(manifest: Manifest, store: SchemaStore, raw: Mapping[str,
                                "is required" + (f" (or set {', '.join(names[1:])})"
                                                 if len(names) > 1 else ""))
         if error.validator == "required":
-            key = next((r for r in error.validator_value if r not in resolved), key)
+            field = next((r for r in error.validator_value if r not in resolved), field)
             problem = "is required"
         elif error.validator == "dependentRequired":
-            key = next((r for r in error.validator_value if r not in resolved), key)
+            field = next((r for r in error.validator_value if r not in resolved), field)
             problem = "is required with " + ", ".join(
                 params[r].display_name for r in resolved if r in error.schema.get(
-                    "dependentRequired", {}) and key in error.schema["dependentRequired"][r])
+                    "dependentRequired", {}) and field in error.schema["dependentRequired"][r])
         else:
             hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
             # jsonschema's own message quotes the value (a proxy URL's password, a secret):
             # name the rule instead.
             problem = f"must be {hint}" if hint else _rule(error.validator,
                                                            error.validator_value)
-        name = params[key].display_name if key in params else str(key)
+        name = params[field].display_name if field in params else str(field)
         raise InvalidInput(name, problem)
     return resolved
 

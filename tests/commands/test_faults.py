@@ -1,8 +1,9 @@
 """Commands through Graph's bad days: throttling, 5xx, expired tokens, dropped connections.
 
 Faults come from the emulator's Dev Proxy-style fault mode with a fixed seed; the client's waits
-are steps of the emulator clock, so "no sooner than asked" is measured on the emulator's own
-request log. Every listing must still equal the ground truth: nothing missing, nothing twice.
+are steps of the (frozen) emulator clock, so "no sooner than asked" is measured exactly on the
+emulator's own request log, with no wall-clock time in it. Every listing must still equal the
+ground truth: nothing missing, nothing twice.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.control import EmulatorControl, SteppedClock
 def tenant() -> Iterator[tuple[Any, EmulatorControl]]:
     from emulator import Emulator
 
-    with Emulator(seed=5, signins=3000) as emu:
+    with Emulator(seed=5, signins=3000, frozen=True) as emu:
         yield emu, EmulatorControl(emu)
 
 
@@ -95,10 +96,13 @@ def test_throttling_without_retry_after_backs_off_with_growing_waits(
     calls = graph_calls(control, "/identityProtection/riskDetections")
     assert [c["status"] for c in calls] == [429, 429, 429, 200]
     assert all(c["retry_after"] is None for c in calls)  # identityProtection sends none
+    # The emulator clock moves only by the client's waits: each gap is the wait before a retry.
     gaps = [(_time(b) - _time(a)).total_seconds() for a, b in pairwise(calls)]
-    # Backoff grows (0.5-1 s, 1-2 s, 2-4 s); the pacer's 1.1 s floor may hide the first steps,
-    # so allow a few ms of wall-clock noise between equal floors, but never a shorter wait.
-    assert all(later >= earlier - 0.05 for earlier, later in pairwise(gaps))
+    assert sum(gaps) == pytest.approx(sum(clock.slept), abs=1e-5)
+    # Backoff grows (0.5-1 s, 1-2 s, 2-4 s), never shorter than its step's lower bound; the
+    # pacer's 1.1 s floor may hide the first steps (equal floors: the log's microsecond rounding).
+    assert all(gap >= 0.5 * 2**n for n, gap in enumerate(gaps))
+    assert all(later >= earlier - 2e-6 for earlier, later in pairwise(gaps))
     assert gaps[-1] >= 2.0 > gaps[0]
 
 

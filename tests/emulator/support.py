@@ -7,6 +7,7 @@ request passes `verify=` explicitly.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ class CaSession(requests.Session):
         super().__init__()
         self.ca_bundle = ca_bundle
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any,
                 **kwargs: Any) -> requests.Response:
         kwargs["verify"] = self.ca_bundle
         return super().request(method, url, *args, **kwargs)
@@ -81,11 +82,12 @@ class Client:
 
     def get(self, path: str, app: str = "full", tenant: int = 0,
             headers: dict[str, str] | None = None, token: str | None = None,
-            **params: Any) -> requests.Response:
+            query: Mapping[str, Any] | None = None) -> requests.Response:
+        """GET a Graph path (or a full nextLink) with the OData query options in `query`."""
         url = path if path.startswith("https://") else self.base + path
         hdrs = {"Authorization": f"Bearer {token or self.token(tenant, app)}"}
         hdrs.update(headers or {})
-        return self.session.get(url, headers=hdrs, params=params or None)
+        return self.session.get(url, headers=hdrs, params=query or None)
 
     def post(self, path: str, body: Any = None, app: str = "full", tenant: int = 0,
              data: bytes | None = None, headers: dict[str, str] | None = None
@@ -96,9 +98,10 @@ class Client:
             return self.session.post(self.base + path, data=data, headers=hdrs)
         return self.session.post(self.base + path, json=body, headers=hdrs)
 
-    def all_pages(self, path: str, app: str = "full", **params: Any) -> list[dict[str, Any]]:
+    def all_pages(self, path: str, app: str = "full", query: Mapping[str, Any] | None = None
+                  ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        response = self.get(path, app=app, **params)
+        response = self.get(path, app=app, query=query)
         while True:
             assert response.status_code == 200, response.text
             body = response.json()

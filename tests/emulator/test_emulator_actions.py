@@ -41,7 +41,7 @@ def test_action_changes_state_and_history(fresh, action, state, detail, level):
     assert (after["riskState"], after["riskDetail"], after["riskLevel"]) == (state, detail, level)
     assert after["riskLastUpdatedDateTime"].rstrip("Z").startswith(now.rstrip("Z")[:19])
 
-    history = fresh.all_pages(f"{BASE}/{uid}/history", headers=None)
+    history = fresh.all_pages(f"{BASE}/{uid}/history")
     new_items = [h for h in history if h["id"] not in {b["id"] for b in history_before}]
     assert len(new_items) == 1
     item = new_items[0]
@@ -63,10 +63,10 @@ def test_visible_in_filters_and_ordering_after_action(fresh):
     user = _at_risk(fresh)[0]
     fresh.control("POST", "clock", {"advance_seconds": 3600})
     assert fresh.post(f"{BASE}/dismiss", {"userIds": [user["id"]]}).status_code == 204
-    users = fresh.all_pages(BASE, **{"$top": 500})
+    users = fresh.all_pages(BASE, query={"$top": 500})
     newest = max(users, key=lambda u: u["riskLastUpdatedDateTime"])
     assert newest["id"] == user["id"]
-    dismissed = fresh.all_pages(BASE, **{"$filter": "riskState eq 'dismissed'"})
+    dismissed = fresh.all_pages(BASE, query={"$filter": "riskState eq 'dismissed'"})
     assert user["id"] in {u["id"] for u in dismissed}
 
 

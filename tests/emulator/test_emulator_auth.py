@@ -52,7 +52,7 @@ def test_msal_certificate_flow_with_thumbprint(client):
     assert "access_token" in result, result
     assert _claims(result["access_token"])["appidacr"] == "2"
     assert client.get("/v1.0/auditLogs/signIns", token=result["access_token"],
-                      **{"$top": 1}).status_code == 200
+                      query={"$top": 1}).status_code == 200
 
 
 def test_msal_certificate_flow_with_public_certificate(client):

@@ -62,7 +62,7 @@ def test_switches_combine_and_read_back(fresh: Client) -> None:
 ])
 def test_signin_filters_outside_the_documented_table_are_refused(client: Client,
                                                                  text: str) -> None:
-    error = error_of(client.get(SIGNINS, **{"$filter": text}), 400)
+    error = error_of(client.get(SIGNINS, query={"$filter": text}), 400)
     assert (error["code"], error["message"]) == ("BadRequest", "Invalid filter clause")
 
 
@@ -73,7 +73,7 @@ def test_signin_filters_outside_the_documented_table_are_refused(client: Client,
     "startswith(location/city, 'Red') or deviceDetail/operatingSystem eq 'Windows 10'",
 ])
 def test_documented_signin_filters_pass(client: Client, text: str) -> None:
-    assert client.get(SIGNINS, **{"$filter": text, "$top": 5}).status_code == 200
+    assert client.get(SIGNINS, query={"$filter": text, "$top": 5}).status_code == 200
 
 
 @pytest.mark.parametrize(("path", "text", "detail"), [
@@ -83,7 +83,7 @@ def test_documented_signin_filters_pass(client: Client, text: str) -> None:
 ])
 def test_identity_protection_refuses_with_invalid_filter_clause(client: Client, path: str,
                                                                 text: str, detail: str) -> None:
-    error = error_of(client.get(path, **{"$filter": text}), 400)
+    error = error_of(client.get(path, query={"$filter": text}), 400)
     assert error["code"] == "BadRequest"
     assert error["message"].startswith(f"Invalid filter clause: {detail}")
 
@@ -91,7 +91,7 @@ def test_identity_protection_refuses_with_invalid_filter_clause(client: Client, 
 def test_documented_identity_protection_filters(client: Client) -> None:
     truth = client.truth("riskDetections")
     cut = sorted(r["lastUpdatedDateTime"] for r in truth)[len(truth) // 2]
-    got = client.all_pages(DETECTIONS, **{
+    got = client.all_pages(DETECTIONS, query={
         "$filter": f"riskLevel eq 'high' and lastUpdatedDateTime ge {cut}"})
     expected = {r["id"] for r in truth if r["riskLevel"] == "high"
                 and r["lastUpdatedDateTime"] >= cut}
@@ -100,7 +100,7 @@ def test_documented_identity_protection_filters(client: Client) -> None:
 
 def test_lenient_filters_evaluate_what_graph_refuses(fresh: Client) -> None:
     fresh.control("POST", "behaviour", {"filters": "lenient"})
-    got = fresh.all_pages(RISKY, **{"$filter": "riskLevel ne 'high'"})
+    got = fresh.all_pages(RISKY, query={"$filter": "riskLevel ne 'high'"})
     expected = {r["id"] for r in fresh.truth("riskyUsers", version="v1.0")
                 if r["riskLevel"] != "high"}
     assert expected and {r["id"] for r in got} == expected
@@ -116,8 +116,8 @@ def test_string_compare(fresh: Client, mode: str, matches: bool) -> None:
                if "'" not in r["userPrincipalName"])
     for text in (f"userPrincipalName eq '{upn.upper()}'",
                  f"startswith(userPrincipalName, '{upn[:4].upper()}')"):
-        assert bool(fresh.all_pages(SIGNINS, **{"$filter": text})) is matches, text
-    assert fresh.all_pages(SIGNINS, **{"$filter": f"userPrincipalName eq '{upn}'"})
+        assert bool(fresh.all_pages(SIGNINS, query={"$filter": text})) is matches, text
+    assert fresh.all_pages(SIGNINS, query={"$filter": f"userPrincipalName eq '{upn}'"})
 
 
 # -- signin_time_precision ----------------------------------------------------------------------
@@ -128,7 +128,7 @@ def test_whole_seconds_with_bursts_of_ties_by_default(client: Client) -> None:
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t) for t in times)
     ties = collections.Counter(times)
     assert max(ties.values()) >= 50  # a burst: many sign-ins in one second
-    served = client.get(SIGNINS, **{"$top": 1000}).json()["value"]
+    served = client.get(SIGNINS, query={"$top": 1000}).json()["value"]
     assert all("." not in r["createdDateTime"] for r in served)
 
 
@@ -189,7 +189,7 @@ def test_no_delay_settles_at_once(fresh: Client) -> None:
 
 def test_p1_serves_sign_ins_and_detections_with_risk_hidden(fresh: Client) -> None:
     fresh.control("POST", "behaviour", {"licence": "P1"})
-    signins = fresh.get(SIGNINS, **{"$top": 50}).json()["value"]
+    signins = fresh.get(SIGNINS, query={"$top": 50}).json()["value"]
     assert signins and {s["riskLevelAggregated"] for s in signins} == {"hidden"}
     assert {s["riskDetail"] for s in signins} == {"hidden"}
     detections = fresh.get(DETECTIONS).json()["value"]
@@ -219,7 +219,7 @@ def _statuses(client: Client, seconds: int) -> list[int]:
     out = []
     for _ in range(seconds):
         client.control("POST", "clock", {"advance_seconds": 1})
-        response = client.get(RISKY, **{"$top": 1})
+        response = client.get(RISKY, query={"$top": 1})
         out.append(response.status_code)
         if response.status_code == 429:
             assert "Retry-After" not in response.headers

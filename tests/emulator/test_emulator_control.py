@@ -7,6 +7,8 @@ import re
 import requests
 
 from emulator import Emulator
+from emulator.clock import EmulatorClock
+from emulator.timefmt import TICKS_PER_SECOND, parse_iso
 from tests.emulator.support import Client
 
 NOW = "2025-03-01T12:00:00Z"
@@ -26,14 +28,20 @@ def test_clock(fresh):
         assert fresh.session.post(f"{fresh.base}/_emulator/clock", json=bad).status_code == 400
 
 
-def test_clock_ticks_unless_frozen():
-    with Emulator(signins=10, now=NOW) as emu:
-        client = Client(emu)
-        a = client.control("GET", "clock")["now"]
-        import time
-
-        time.sleep(0.05)
-        assert client.control("GET", "clock")["now"] > a
+def test_clock_ticks_with_real_time_unless_frozen():
+    real_ns = [5_000_000_000]
+    start = parse_iso(NOW)
+    clock = EmulatorClock(start, monotonic_ns=lambda: real_ns[0])
+    real_ns[0] += 50_000_000  # 50 ms pass
+    assert clock.now() == start + TICKS_PER_SECOND // 20
+    clock.set_frozen(True)
+    real_ns[0] += 50_000_000
+    assert clock.now() == start + TICKS_PER_SECOND // 20
+    clock.advance(2)
+    clock.set_frozen(False)
+    real_ns[0] += 100_000_000
+    assert clock.now() == start + TICKS_PER_SECOND // 20 + 2 * TICKS_PER_SECOND \
+        + TICKS_PER_SECOND // 10
 
 
 def test_late_signin_with_visible_from(fresh):
@@ -45,12 +53,12 @@ def test_late_signin_with_visible_from(fresh):
     assert late["visible_from"] == "2025-03-01T12:10:00Z"
     assert late["appDisplayName"] and late["correlationId"] and late["status"]  # completed
     window = {"$filter": "createdDateTime ge 2025-03-01T11:50:00Z"}
-    assert late["id"] not in {r["id"] for r in fresh.all_pages(path, **window)}
+    assert late["id"] not in {r["id"] for r in fresh.all_pages(path, query=window)}
     assert fresh.get(f"{path}/{late['id']}").status_code == 404
     truth = {r["id"]: r for r in fresh.truth("signIns")}
     assert truth[late["id"]]["visible_from"] == "2025-03-01T12:10:00Z"
     fresh.control("POST", "clock", {"now": "2025-03-01T12:10:00Z"})
-    assert late["id"] in {r["id"] for r in fresh.all_pages(path, **window)}
+    assert late["id"] in {r["id"] for r in fresh.all_pages(path, query=window)}
     got = fresh.get(f"{path}/{late['id']}").json()
     assert got["userPrincipalName"] == "late@contoso.test"
     assert got["createdDateTime"] == "2025-03-01T11:56:00Z"
@@ -67,9 +75,9 @@ def test_late_offline_detection(fresh):
                      "lastUpdatedDateTime": "2025-03-01T12:00:00Z"}],
         "visible_from": "2025-03-01T12:00:00Z"})["value"][0]
     assert det["userPrincipalName"] == user["userPrincipalName"]  # completed from directory
-    rows = fresh.all_pages(path, **{"$filter": "lastUpdatedDateTime ge 2025-03-01T11:00:00Z"})
+    rows = fresh.all_pages(path, query={"$filter": "lastUpdatedDateTime ge 2025-03-01T11:00:00Z"})
     assert det["id"] in {r["id"] for r in rows}
-    old = fresh.all_pages(path, **{"$filter": "detectedDateTime gt 2025-03-01T00:00:00Z"})
+    old = fresh.all_pages(path, query={"$filter": "detectedDateTime gt 2025-03-01T00:00:00Z"})
     assert det["id"] not in {r["id"] for r in old}
 
 
@@ -137,7 +145,7 @@ def test_request_log(fresh):
     assert fresh.requests_log() == []
     token = fresh.token(fresh=True)
     fresh.get("/v1.0/auditLogs/signIns", headers={"client-request-id": "crid-1"},
-              **{"$top": 2, "$filter": "riskState eq 'atRisk'"})
+              query={"$top": 2, "$filter": "riskState eq 'atRisk'"})
     log = fresh.requests_log()
     assert [e["seq"] for e in log] == list(range(1, len(log) + 1))
     token_call, graph_call = log[-2], log[-1]

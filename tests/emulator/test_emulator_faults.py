@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import email.utils
+from typing import Any
 
 import pytest
 import requests
 
+from emulator import Emulator
 from emulator.timefmt import parse_iso
+from tests.emulator.support import Client
 
 SIGNINS = "/v1.0/auditLogs/signIns"
 RISKY = "/v1.0/identityProtection/riskyUsers"
 
 
-def _statuses(client, path: str, n: int, **params) -> list[tuple[int, str | None]]:
+def _statuses(client, path: str, n: int, query: dict[str, Any]) -> list[tuple[int, str | None]]:
     out = []
     for _ in range(n):
-        response = client.get(path, **params)
+        response = client.get(path, query=query)
         out.append((response.status_code, response.headers.get("Retry-After")))
         # Step past any Retry-After window so the next request is a fresh draw.
         client.control("POST", "clock", {"advance_seconds": 30})
@@ -27,16 +30,16 @@ def test_faults_are_reproducible_from_seed(fresh):
     fresh.token()
     config = {"rate": 0.5, "seed": 1234, "statuses": [429, 500, 503]}
     fresh.control("POST", "faults", config)
-    first = _statuses(fresh, SIGNINS, 24, **{"$top": 1})
+    first = _statuses(fresh, SIGNINS, 24, query={"$top": 1})
     fresh.control("POST", "faults", config)  # re-arming restarts the seeded sequence
-    second = _statuses(fresh, SIGNINS, 24, **{"$top": 1})
+    second = _statuses(fresh, SIGNINS, 24, query={"$top": 1})
     assert first == second
     codes = {s for s, _ in first}
     assert 200 in codes and codes - {200} and codes <= {200, 429, 500, 503}
     fresh.control("POST", "faults", {**config, "seed": 99})
-    assert _statuses(fresh, SIGNINS, 24, **{"$top": 1}) != first
+    assert _statuses(fresh, SIGNINS, 24, query={"$top": 1}) != first
     fresh.control("POST", "faults", {})
-    assert {s for s, _ in _statuses(fresh, SIGNINS, 5, **{"$top": 1})} == {200}
+    assert {s for s, _ in _statuses(fresh, SIGNINS, 5, query={"$top": 1})} == {200}
 
 
 def test_statuses_per_method(fresh):
@@ -53,13 +56,13 @@ def test_statuses_per_method(fresh):
         fresh.control("POST", "clock", {"advance_seconds": 30})
     assert 507 in posts and posts <= {429, 500, 502, 503, 504, 507}
     fresh.control("POST", "faults", {"rate": 1, "statuses": [502]})
-    assert fresh.get(SIGNINS, **{"$top": 1}).status_code == 502
+    assert fresh.get(SIGNINS, query={"$top": 1}).status_code == 502
 
 
 def test_injected_error_body_and_headers(fresh):
     fresh.token()
     fresh.control("POST", "faults", {"rate": 1, "statuses": [503], "retry_after": 7})
-    response = fresh.get(SIGNINS, headers={"client-request-id": "abc"}, **{"$top": 1})
+    response = fresh.get(SIGNINS, headers={"client-request-id": "abc"}, query={"$top": 1})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "7"
     error = response.json()["error"]
@@ -79,7 +82,7 @@ def test_injected_error_body_and_headers(fresh):
 def test_retry_after_forms_on_signins(fresh, retry_after, check):
     fresh.token()
     fresh.control("POST", "faults", {"rate": 1, "statuses": [429], "retry_after": retry_after})
-    response = fresh.get(SIGNINS, **{"$top": 1})
+    response = fresh.get(SIGNINS, query={"$top": 1})
     now = parse_iso(fresh.control("GET", "clock")["now"]) // 10**7
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "TooManyRequests"
@@ -100,17 +103,17 @@ def test_early_retries_are_throttled_and_logged(fresh):
     fresh.control("POST", "faults", {"rate": 1, "statuses": [429], "retry_after": 10,
                                      "max_faults": 1})
     seq = fresh.last_seq()
-    first = fresh.get(SIGNINS, **{"$top": 1})
+    first = fresh.get(SIGNINS, query={"$top": 1})
     assert first.status_code == 429 and first.headers["Retry-After"] == "10"
     fresh.control("POST", "clock", {"advance_seconds": 6})
-    early = fresh.get(SIGNINS, **{"$top": 1})
+    early = fresh.get(SIGNINS, query={"$top": 1})
     assert early.status_code == 429  # too early: throttled again, window extended to +10 s
     fresh.control("POST", "clock", {"advance_seconds": 6})
-    assert fresh.get(SIGNINS, **{"$top": 1}).status_code == 429  # still inside the new window
+    assert fresh.get(SIGNINS, query={"$top": 1}).status_code == 429  # still inside the new window
     # Another workload of the same tenant is not affected.
     assert fresh.get(RISKY).status_code == 200
     fresh.control("POST", "clock", {"advance_seconds": 10})
-    assert fresh.get(SIGNINS, **{"$top": 1}).status_code == 200
+    assert fresh.get(SIGNINS, query={"$top": 1}).status_code == 200
     log = [e for e in fresh.requests_log(seq) if e["path"] == SIGNINS]
     assert [e["early_retry"] for e in log] == [False, True, True, False]
     assert [e["fault"] for e in log] == ["random", "early_retry", "early_retry", None]
@@ -121,21 +124,22 @@ def test_drop_closes_the_connection(fresh):
     fresh.token()
     fresh.control("POST", "faults", {"drop_rate": 1})
     with pytest.raises(requests.ConnectionError):
-        fresh.get(SIGNINS, **{"$top": 1})
+        fresh.get(SIGNINS, query={"$top": 1})
     log = fresh.requests_log()
     assert log[-1]["fault"] == "drop" and log[-1]["status"] is None
     fresh.control("POST", "faults", {})
-    assert fresh.get(SIGNINS, **{"$top": 1}).status_code == 200
+    assert fresh.get(SIGNINS, query={"$top": 1}).status_code == 200
 
 
-def test_latency(fresh):
-    import time
-
-    fresh.token()
-    fresh.control("POST", "faults", {"latency_ms": [300, 301]})
-    start = time.monotonic()
-    assert fresh.get(RISKY).status_code == 200
-    assert time.monotonic() - start >= 0.3
+def test_latency_holds_each_response_back_within_the_range():
+    held: list[float] = []
+    with Emulator(signins=10, sleep=held.append) as emu:
+        client = Client(emu)
+        client.token()
+        client.control("POST", "faults", {"latency_ms": [300, 310]})
+        assert client.get(RISKY).status_code == 200
+        assert client.get(RISKY).status_code == 200
+    assert len(held) == 2 and all(0.3 <= s <= 0.31 for s in held)
 
 
 def test_path_regex_widens_to_token_endpoint_but_never_control(fresh):
@@ -150,9 +154,9 @@ def test_path_regex_widens_to_token_endpoint_but_never_control(fresh):
 
 def test_path_regex_targets_a_page(fresh):
     fresh.token()
-    body = fresh.get(SIGNINS, **{"$top": 50}).json()
+    body = fresh.get(SIGNINS, query={"$top": 50}).json()
     fresh.control("POST", "faults", {"rate": 1, "statuses": [500], "path": "skiptoken"})
-    assert fresh.get(SIGNINS, **{"$top": 50}).status_code == 200
+    assert fresh.get(SIGNINS, query={"$top": 50}).status_code == 200
     assert fresh.get(body["@odata.nextLink"]).status_code == 500
 
 
@@ -190,14 +194,14 @@ def test_rate_limits(fresh):
     fresh.control("POST", "clock", {"advance_seconds": 1})
     assert fresh.get(RISKY).status_code == 200
     # signIns: 5 requests per 10 s per app, 429 with Retry-After = seconds left.
-    codes = [fresh.get(SIGNINS, **{"$top": 1}).status_code for _ in range(5)]
+    codes = [fresh.get(SIGNINS, query={"$top": 1}).status_code for _ in range(5)]
     assert codes == [200] * 5
     fresh.control("POST", "clock", {"advance_seconds": 3})
-    limited = fresh.get(SIGNINS, **{"$top": 1})
+    limited = fresh.get(SIGNINS, query={"$top": 1})
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
-    assert fresh.get(SIGNINS, app="readonly", **{"$top": 1}).status_code == 200  # per app
+    assert fresh.get(SIGNINS, app="readonly", query={"$top": 1}).status_code == 200  # per app
     fresh.control("POST", "clock", {"advance_seconds": 7})
-    assert fresh.get(SIGNINS, **{"$top": 1}).status_code == 200
+    assert fresh.get(SIGNINS, query={"$top": 1}).status_code == 200
     log = fresh.requests_log()
     assert any(e["fault"] == "rate_limit" for e in log)
     fresh.control("POST", "faults", {"rate_limits": False})
@@ -208,9 +212,9 @@ def test_rate_limits_are_per_app_for_signins(fresh):
     fresh.token()
     fresh.token(app="readonly")
     fresh.control("POST", "faults", {"rate_limits": True})
-    assert [fresh.get(SIGNINS, **{"$top": 1}).status_code for _ in range(6)][-1] == 429
+    assert [fresh.get(SIGNINS, query={"$top": 1}).status_code for _ in range(6)][-1] == 429
     fresh.control("POST", "clock", {"advance_seconds": 20})
-    assert [fresh.get(SIGNINS, app="readonly", **{"$top": 1}).status_code
+    assert [fresh.get(SIGNINS, app="readonly", query={"$top": 1}).status_code
             for _ in range(5)] == [200] * 5
 
 

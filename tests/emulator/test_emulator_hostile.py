@@ -36,18 +36,18 @@ def test_verbatim_records_are_served_exactly_as_given(fresh: Client, resource: s
     echoed = fresh.control("POST", f"records/{resource}", {"records": HOSTILE,
                                                            "verbatim": True})
     assert echoed["value"] == HOSTILE
-    first = raw_values(fresh.get(path, **{"$top": 5}))
+    first = raw_values(fresh.get(path, query={"$top": 5}))
     assert first[-len(HOSTILE):] == HOSTILE  # after the page's own records, untouched
     assert first[:-len(HOSTILE)] and all(isinstance(r, dict) and "id" in r
                                          for r in first[:-len(HOSTILE)])
-    link = fresh.get(path, **{"$top": 5}).json()["@odata.nextLink"]
+    link = fresh.get(path, query={"$top": 5}).json()["@odata.nextLink"]
     assert not any(r in HOSTILE for r in raw_values(fresh.get(link)))  # once per listing
     assert fresh.truth(resource)[-len(HOSTILE):] == HOSTILE  # in the ground truth too
 
 
 def test_verbatim_ignores_the_query(fresh: Client) -> None:
     fresh.control("POST", "records/signIns", {"records": HOSTILE[:2], "verbatim": True})
-    page = raw_values(fresh.get(SIGNINS, **{
+    page = raw_values(fresh.get(SIGNINS, query={
         "$filter": "userPrincipalName eq 'nobody@nowhere'", "$select": "id"}))
     assert page == HOSTILE[:2]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,7 +15,7 @@ NOW = "2025-03-01T12:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def big() -> Client:
+def big() -> Iterator[Client]:
     with Emulator(seed=21, signins=100_000, now=NOW, frozen=True) as emu:
         yield Client(emu)
 
@@ -24,7 +25,7 @@ def test_100k_signins_each_exactly_once(big):
     assert len(truth) == 100_000 == len(set(truth))
     seen: list[str] = []
     pages = 0
-    body = big.get("/v1.0/auditLogs/signIns", **{"$select": "id,createdDateTime"}).json()
+    body = big.get("/v1.0/auditLogs/signIns", query={"$select": "id,createdDateTime"}).json()
     while True:
         pages += 1
         assert len(body["value"]) == 1000 or "@odata.nextLink" not in body
@@ -41,7 +42,7 @@ def test_100k_signins_each_exactly_once(big):
 def test_time_window_paging_is_a_range(big):
     rows = big.truth("signIns", select="id,createdDateTime")
     lo, hi = rows[60_000]["createdDateTime"], rows[40_000]["createdDateTime"]
-    got = big.all_pages("/v1.0/auditLogs/signIns", **{
+    got = big.all_pages("/v1.0/auditLogs/signIns", query={
         "$filter": f"createdDateTime ge {lo} and createdDateTime le {hi}",
         "$select": "id"})
     expected = [r["id"] for r in rows
@@ -54,7 +55,7 @@ def test_keyset_paging_records_added_mid_paging_cause_no_skip_or_repeat(fresh):
     fresh.control("POST", "behaviour", {"paging": "keyset"})
     path = "/v1.0/auditLogs/signIns"
     before = [r["id"] for r in fresh.truth("signIns", select="id")]
-    body = fresh.get(path, **{"$top": 100}).json()
+    body = fresh.get(path, query={"$top": 100}).json()
     seen = [r["id"] for r in body["value"]]
     newest = body["value"][0]["createdDateTime"]
     middle = body["value"][-1]["createdDateTime"]
@@ -78,7 +79,7 @@ def test_offset_paging_repeats_what_inserts_push_down(fresh):
     assert fresh.control("GET", "behaviour")["paging"] == "offset"
     path = "/v1.0/auditLogs/signIns"
     before = [r["id"] for r in fresh.truth("signIns", select="id")]
-    body = fresh.get(path, **{"$top": 100}).json()
+    body = fresh.get(path, query={"$top": 100}).json()
     seen = [r["id"] for r in body["value"]]
     fresh.control("POST", "records/signIns", {"records": [
         {"createdDateTime": body["value"][0]["createdDateTime"]}]})
@@ -98,7 +99,7 @@ def test_offset_paging_without_changes_equals_keyset(fresh):
     for mode in ("offset", "keyset"):
         fresh.control("POST", "behaviour", {"paging": mode})
         listed[mode] = [r["id"] for r in fresh.all_pages("/v1.0/auditLogs/signIns",
-                                                         **{"$top": 70})]
+                                                         query={"$top": 70})]
     assert listed["offset"] == listed["keyset"]
     assert listed["offset"] == [r["id"] for r in fresh.truth("signIns", select="id")]
 
@@ -106,7 +107,7 @@ def test_offset_paging_without_changes_equals_keyset(fresh):
 def test_risk_detection_paging_by_last_updated_while_changing(fresh):
     path = "/v1.0/identityProtection/riskDetections"
     params = {"$top": 10}  # opaque id order: a change must not move a record across pages
-    body = fresh.get(path, **params).json()
+    body = fresh.get(path, query=params).json()
     seen = [r["id"] for r in body["value"]]
     all_ids = {r["id"] for r in fresh.truth("riskDetections", select="id")}
     # Changing the user of a not-yet-seen detection moves its detections to "now".
@@ -132,7 +133,7 @@ def test_empty_short_pages_still_link_on(fresh):
     """A selective filter over a scan budget gives short pages with a nextLink, as Graph may."""
     fresh.emu.graph_api.scan_budget = 50
     try:
-        rows = fresh.all_pages("/v1.0/auditLogs/signIns", **{
+        rows = fresh.all_pages("/v1.0/auditLogs/signIns", query={
             "$filter": "status/errorCode eq 50126", "$select": "id"})
     finally:
         fresh.emu.graph_api.scan_budget = 20_000

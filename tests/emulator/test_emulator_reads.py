@@ -38,14 +38,14 @@ def test_list_shapes_and_headers(client):
     ("/beta/identityProtection/riskyUsers", "identityProtection/riskyUsers"),
 ])
 def test_contexts(client, path, context):
-    body = client.get(path, **{"$top": 2}).json()
+    body = client.get(path, query={"$top": 2}).json()
     version = path.split("/")[1]
     assert body["@odata.context"] == f"{client.base}/{version}/$metadata#{context}"
 
 
 def test_paths_are_case_insensitive(client):
-    a = client.get("/v1.0/auditLogs/signIns", **{"$top": 3}).json()["value"]
-    b = client.get("/V1.0/AUDITLOGS/signins", **{"$top": 3}).json()["value"]
+    a = client.get("/v1.0/auditLogs/signIns", query={"$top": 3}).json()["value"]
+    b = client.get("/V1.0/AUDITLOGS/signins", query={"$top": 3}).json()["value"]
     assert [r["id"] for r in a] == [r["id"] for r in b]
 
 
@@ -78,25 +78,25 @@ def test_unknown_segment_is_400(client):
 
 
 def test_beta_fields_only_on_beta(client):
-    v1 = client.get("/v1.0/auditLogs/signIns", **{"$top": 50}).json()["value"]
-    beta = client.get("/beta/auditLogs/signIns", **{"$top": 50}).json()["value"]
+    v1 = client.get("/v1.0/auditLogs/signIns", query={"$top": 50}).json()["value"]
+    beta = client.get("/beta/auditLogs/signIns", query={"$top": 50}).json()["value"]
     for record in v1:
         assert set(record) == V1_ONLY_SIGNIN
     for record in beta:
         assert set(record) >= BETA_ONLY_SIGNIN
         assert record["signInEventTypes"] == ["interactiveUser"]  # beta default
-    detection = client.get("/beta/riskDetections", **{"$top": 1}).json()["value"][0]
+    detection = client.get("/beta/riskDetections", query={"$top": 1}).json()["value"][0]
     assert {"riskType", "mitreTechniqueId"} <= set(detection)
     assert "riskType" not in client.get("/v1.0/identityProtection/riskDetections",
-                                        **{"$top": 1}).json()["value"][0]
+                                        query={"$top": 1}).json()["value"][0]
 
 
 def test_beta_non_interactive_needs_filter(client):
-    rows = client.get("/beta/auditLogs/signIns", **{
+    rows = client.get("/beta/auditLogs/signIns", query={
         "$filter": "signInEventTypes/any(t: t eq 'nonInteractiveUser')", "$top": 20}).json()
     assert rows["value"]
     assert all(not r["isInteractive"] for r in rows["value"])
-    v1 = client.get("/v1.0/auditLogs/signIns", **{"$top": 1000}).json()["value"]
+    v1 = client.get("/v1.0/auditLogs/signIns", query={"$top": 1000}).json()["value"]
     assert any(not r["isInteractive"] for r in v1), "v1.0 returns non-interactive ones too"
 
 
@@ -108,10 +108,10 @@ def test_beta_non_interactive_needs_filter(client):
 def test_page_sizes(client, path, default, maximum):
     body = client.get(path).json()
     assert len(body["value"]) == default and "@odata.nextLink" in body
-    assert len(client.get(path, **{"$top": 7}).json()["value"]) == 7
-    assert client.get(path, **{"$top": maximum}).status_code == 200
+    assert len(client.get(path, query={"$top": 7}).json()["value"]) == 7
+    assert client.get(path, query={"$top": maximum}).status_code == 200
     for bad in (maximum + 1, 0, -1, "abc"):
-        response = client.get(path, **{"$top": bad})
+        response = client.get(path, query={"$top": bad})
         assert response.status_code == 400, bad
         assert response.json()["error"]["code"] == "BadRequest"
 
@@ -127,8 +127,8 @@ def test_history_page_size(fresh):
     assert len(body["value"]) == 20 and "@odata.nextLink" in body
     assert body["@odata.context"].endswith(f"riskyUsers('{user}')/history")
     assert len(fresh.all_pages(path)) >= 31
-    assert fresh.get(path, **{"$top": 500}).status_code == 200
-    assert fresh.get(path, **{"$top": 501}).status_code == 400
+    assert fresh.get(path, query={"$top": 500}).status_code == 200
+    assert fresh.get(path, query={"$top": 501}).status_code == 400
 
 
 def test_history_contains_current_state_item(client):
@@ -146,26 +146,26 @@ def test_history_contains_current_state_item(client):
 
 def test_select(client):
     body = client.get("/v1.0/auditLogs/signIns",
-                      **{"$select": "id,createdDateTime,status", "$top": 3}).json()
+                      query={"$select": "id,createdDateTime,status", "$top": 3}).json()
     assert all(set(r) == {"id", "createdDateTime", "status"} for r in body["value"])
     assert body["@odata.context"].endswith("#auditLogs/signIns(id,createdDateTime,status)")
     assert "%24select" in body["@odata.nextLink"] or "$select" in body["@odata.nextLink"]
     for bad in ("nope", "networkLocationDetails", "status/errorCode"):
-        response = client.get("/v1.0/auditLogs/signIns", **{"$select": bad})
+        response = client.get("/v1.0/auditLogs/signIns", query={"$select": bad})
         assert response.status_code == 400, bad
     assert client.get("/beta/auditLogs/signIns",
-                      **{"$select": "networkLocationDetails", "$top": 1}).status_code == 200
+                      query={"$select": "networkLocationDetails", "$top": 1}).status_code == 200
     single = client.get("/v1.0/identityProtection/riskyUsers",
-                        **{"$select": "riskLevel"}).json()["value"][0]
+                        query={"$select": "riskLevel"}).json()["value"][0]
     assert set(single) == {"riskLevel"}
 
 
 def test_orderby(client):
-    asc = client.get("/v1.0/auditLogs/signIns", **{"$orderby": "createdDateTime asc",
+    asc = client.get("/v1.0/auditLogs/signIns", query={"$orderby": "createdDateTime asc",
                                                     "$top": 50}).json()["value"]
     stamps = [r["createdDateTime"] for r in asc]
     assert stamps == sorted(stamps, key=_ticks)
-    default = client.get("/v1.0/auditLogs/signIns", **{"$top": 50}).json()["value"]
+    default = client.get("/v1.0/auditLogs/signIns", query={"$top": 50}).json()["value"]
     assert [_ticks(r["createdDateTime"]) for r in default] == sorted(
         (_ticks(r["createdDateTime"]) for r in default), reverse=True)
     # identityProtection documents no $orderby: refused, so no client can come to rely on it.
@@ -177,12 +177,12 @@ def test_orderby(client):
                        ("/v1.0/identityProtection/riskyUsers", "riskLevel"),
                        ("/v1.0/identityProtection/riskDetections", "id"),
                        ("/v1.0/auditLogs/signIns", "createdDateTime sideways")):
-        assert client.get(path, **{"$orderby": prop}).status_code == 400, (path, prop)
+        assert client.get(path, query={"$orderby": prop}).status_code == 400, (path, prop)
 
 
 def test_unsupported_query_options(client):
     for option in ("$skip", "$count", "$expand", "$search"):
-        response = client.get("/v1.0/identityProtection/riskDetections", **{option: "1"})
+        response = client.get("/v1.0/identityProtection/riskDetections", query={option: "1"})
         assert response.status_code == 400, option
     url = f"{client.base}/v1.0/auditLogs/signIns?$top=1&$top=2"
     assert client.get(url).status_code == 400
@@ -207,12 +207,12 @@ def test_evolvable_enum_members_need_prefer_header(client):
     hidden = [u for u in truth if u["riskDetail"] in evolvable]
     assert hidden
     plain = {u["id"]: u for u in client.all_pages("/v1.0/identityProtection/riskyUsers",
-                                                  **{"$top": 500})}
+                                                  query={"$top": 500})}
     for user in hidden:
         assert plain[user["id"]]["riskDetail"] == "unknownFutureValue"
     headers = {"Prefer": "include-unknown-enum-members"}
     response = client.get("/v1.0/identityProtection/riskyUsers", headers=headers,
-                          **{"$top": 500})
+                          query={"$top": 500})
     assert response.headers["Preference-Applied"] == "include-unknown-enum-members"
     opted = {u["id"]: u for u in response.json()["value"]}
     for user in hidden:
@@ -315,7 +315,7 @@ def test_deterministic_from_seed():
 
 
 def test_next_link_carries_query(client):
-    body = client.get("/v1.0/auditLogs/signIns", **{
+    body = client.get("/v1.0/auditLogs/signIns", query={
         "$filter": "startsWith(appDisplayName,'Graph')", "$top": 10}).json()
     link = body["@odata.nextLink"]
     parts = urlsplit(link)
@@ -327,14 +327,14 @@ def test_next_link_carries_query(client):
 
 
 def test_skiptoken_errors(client):
-    body = client.get("/v1.0/auditLogs/signIns", **{"$top": 5}).json()
+    body = client.get("/v1.0/auditLogs/signIns", query={"$top": 5}).json()
     link = body["@odata.nextLink"]
     token = parse_qs(urlsplit(link).query)["$skiptoken"][0]
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     assert client.get(link.replace(token, tampered)).status_code == 400
-    assert client.get("/v1.0/auditLogs/signIns", **{"$top": 6, "$skiptoken": token}
+    assert client.get("/v1.0/auditLogs/signIns", query={"$top": 6, "$skiptoken": token}
                       ).status_code == 400  # the token belongs to another query
-    assert client.get("/v1.0/auditLogs/signIns", **{"$skiptoken": "garbage"}).status_code == 400
+    assert client.get("/v1.0/auditLogs/signIns", query={"$skiptoken": "garbage"}).status_code == 400
     assert client.get(link).status_code == 200
 
 
@@ -355,16 +355,17 @@ def _csdl() -> tuple[dict[str, dict[str, str]], set[str]]:
     bases: dict[str, str] = {}
     for node in root:
         if node.tag in ("EntityType", "ComplexType"):
-            name = node.get("Name")
-            types[name] = {p.get("Name"): p.get("Type") for p in node if p.tag == "Property"}
-            if node.get("BaseType", "").startswith("graph.") and node.get("BaseType") != \
-                    "graph.entity":
-                bases[name] = node.get("BaseType").removeprefix("graph.")
+            name = node.get("Name", "")
+            types[name] = {p.get("Name", ""): p.get("Type", "")
+                           for p in node if p.tag == "Property"}
+            base = node.get("BaseType", "")
+            if base.startswith("graph.") and base != "graph.entity":
+                bases[name] = base.removeprefix("graph.")
             if node.tag == "EntityType":
                 types[name]["id"] = "Edm.String"
     for name, base in bases.items():
         types[name] = {**types[base], **types[name]}
-    complex_names = {n.get("Name") for n in root if n.tag == "ComplexType"}
+    complex_names = {n.get("Name", "") for n in root if n.tag == "ComplexType"}
     return types, complex_names
 
 
@@ -397,7 +398,7 @@ def test_v1_records_follow_the_csdl(client, entity, path):
     present and nothing beta-only leaks in, nested objects included."""
     types, complex_names = _csdl()
     uid = client.truth("riskyUsers", select="id")[0]["id"]
-    records = client.all_pages(path.format(uid=uid), **{"$top": 500})
+    records = client.all_pages(path.format(uid=uid), query={"$top": 500})
     problems: list[str] = []
     for record in records:
         if set(record) != set(types[entity]):
@@ -411,11 +412,12 @@ def test_v1_records_follow_the_csdl(client, entity, path):
 
 def test_repeated_pages_are_identical_and_prefer_is_honoured(client):
     """Pages come from a serialisation cache the second time; it must key on Prefer too."""
-    first = client.get("/v1.0/auditLogs/signIns", **{"$top": 300}).content
-    assert client.get("/v1.0/auditLogs/signIns", **{"$top": 300}).content == first
+    first = client.get("/v1.0/auditLogs/signIns", query={"$top": 300}).content
+    assert client.get("/v1.0/auditLogs/signIns", query={"$top": 300}).content == first
     prefer = {"Prefer": "include-unknown-enum-members"}
-    plain = client.get("/v1.0/auditLogs/signIns", **{"$top": 300}).json()["value"]
-    opted = client.get("/v1.0/auditLogs/signIns", headers=prefer, **{"$top": 300}).json()["value"]
+    plain = client.get("/v1.0/auditLogs/signIns", query={"$top": 300}).json()["value"]
+    opted = client.get("/v1.0/auditLogs/signIns", headers=prefer,
+                       query={"$top": 300}).json()["value"]
     assert [r["id"] for r in plain] == [r["id"] for r in opted]
     results = {p["result"] for r in opted for p in r["appliedConditionalAccessPolicies"]}
     assert results & schema.evolvable("appliedConditionalAccessPolicyResult")

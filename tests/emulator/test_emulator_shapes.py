@@ -104,7 +104,7 @@ def test_example_shape(client, name, version, path):
         for user in client.truth("riskyUsers", select="id"):
             records += client.all_pages(path.format(uid=user["id"]))
     else:
-        records = client.all_pages(path, **{"$top": 1000 if "signIns" in path else 500})
+        records = client.all_pages(path, query={"$top": 1000 if "signIns" in path else 500})
     assert records
     prefer = client.get(path.format(uid=client.truth("riskyUsers", select="id")[0]["id"]),
                         headers={"Prefer": "include-unknown-enum-members"})

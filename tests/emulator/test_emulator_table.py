@@ -23,11 +23,11 @@ def path_of(client: Client, name: str) -> str:
 @pytest.mark.parametrize("name", sorted(COLLECTIONS))
 def test_each_collection_is_served_and_guarded(client: Client, name: str) -> None:
     path = path_of(client, name)
-    listed = client.get(path, **{"$top": 3})
+    listed = client.get(path, query={"$top": 3})
     assert listed.status_code == 200, listed.text
     assert 0 < len(listed.json()["value"]) <= 3
     truth_ids = {r["id"] for r in client.truth(name, select="id")}
     assert {r["id"] for r in listed.json()["value"]} <= truth_ids
     assert client.get(path, app="none").status_code == 403
-    too_many = client.get(path, **{"$top": COLLECTIONS[name].max_top + 1})
+    too_many = client.get(path, query={"$top": COLLECTIONS[name].max_top + 1})
     assert too_many.status_code == 400
