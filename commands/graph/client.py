@@ -25,9 +25,9 @@ from commands.graph.logs import LogRedaction, logger
 from commands.graph.pacing import Pacer, workload
 from commands.graph.paging import PageIterator
 from commands.graph.retry import (
+    SHARED_SLOTS,
     Backoff,
     RequestKind,
-    SHARED_SLOTS,
     RetryPolicy,
     parse_retry_after,
     retries_failure,
