@@ -120,12 +120,14 @@ class GraphClient:
 
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None,
                    permissions: Sequence[str] = (), max_items: int | None = None, *,
-                   objects_only: bool = True) -> PageIterator:
+                   objects_only: bool = True, unique_key: str | None = None) -> PageIterator:
         """Every page of a collection, following ``@odata.nextLink`` (see :class:`PageIterator`;
-        ``objects_only=False`` hands items that are not objects to the caller)."""
+        ``objects_only=False`` hands items that are not objects to the caller; ``unique_key``
+        drops the repeats offset paging makes)."""
         return PageIterator(lambda url, query: self._get_json(url, query, permissions),
                             self.url(path), params, base_url=self.settings.server_url,
-                            max_items=max_items, objects_only=objects_only)
+                            max_items=max_items, objects_only=objects_only,
+                            unique_key=unique_key)
 
     def post_action(self, path: str, body: Any, permissions: Sequence[str] = ()) -> int:
         """POST an action; the HTTP status (204 for the risky-user actions)."""

@@ -25,8 +25,9 @@ _LICENSE_CODES = ("nonpremium", "license")
 _LICENSE_WORDS = ("not licensed", "premium license", "license is required", "licence")
 LICENCE_NEEDED = {
     "auditLogs": ("Microsoft Entra ID P1 or P2", "sign-in logs"),
-    "identityProtection": ("Microsoft Entra ID P2 (Workload Identities Premium for service "
-                           "principals)", "risk data"),
+    "identityProtection": ("Microsoft Entra ID P2 (P1 gets risk detections with the risk "
+                           "hidden; service principals need Workload Identities Premium)",
+                           "risk data"),
 }
 
 
