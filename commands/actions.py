@@ -16,13 +16,19 @@ IDs Not Found.", a 400 is as plausible, and so is a 204 that ignores the unknown
   halving search of old, which cost 2k log n). When the read is refused, the batch falls back to
   that halving search.
 
+With Read Back Seconds, the state of the accepted ids is read after the action (one filtered read
+per 60 ids, ``$select=id,riskState,isProcessing``), again every few seconds while Graph still
+processes it (``isProcessing``, or the old ``riskState``), up to that many seconds: an id found
+in the state the action sets is ``verified``; one Graph does not hold fails (a 204 that ignored
+it); one still pending is reported with the state it shows.
+
 Repeating these actions is harmless (each sets a final state), which is what makes the retry of
 a batch safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +43,12 @@ from executor.result import CommandOutput, ErrorEntry, Status
 BATCH_SIZE = 60
 
 
-ACCEPTED = ("accepted by Graph (HTTP {status}), not verified: Graph does not say whether each "
-            "id exists")
-LOOKUP_CLAUSES = 60
+ACCEPTED = "accepted (HTTP {status}), not verified"
+"""A 2xx for a batch: Graph does not document whether it covers ids it does not hold."""
+SETS_STATE = {"confirmCompromised": "confirmedCompromised", "dismiss": "dismissed",
+              "confirmSafe": "confirmedSafe"}
+"""The riskState each action leaves (graph-api-facts §1.3)."""
+READ_BACK_STEP = 5.0
 
 
 @dataclass
@@ -118,6 +127,18 @@ class _Poster:
         self.sent.append({"method": "GET", self.body_field: list(ids), "status": 200})
         return found
 
+    def states(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The current records of these ids (those Graph holds), by id."""
+        found: dict[str, dict[str, Any]] = {}
+        for batch in batches(ids):
+            query = {"$filter": id_filter(batch), "$select": "id,riskState,isProcessing",
+                     "$top": len(batch)}
+            for page in self.client.iter_pages(self.collection, query,
+                                               permissions=self.permissions):
+                found.update((str(item.get("id", "")).lower(), item) for item in page["value"])
+            self.sent.append({"method": "GET", self.body_field: list(batch), "status": 200})
+        return found
+
     def _post(self, ids: list[str]) -> int | ApiError:
         """Graph's 2xx status, or its refusal."""
         try:
@@ -143,6 +164,43 @@ class _Poster:
         return outcomes
 
 
+def read_back(poster: _Poster, outcomes: list[Outcome], expected: str | None,
+              budget: float, sleep: Callable[[float], None] | None) -> None:
+    """Read the accepted ids' state until Graph settles or ``budget`` seconds pass; record what
+    was found in their outcomes."""
+    accepted_ids = [o.item_id for o in outcomes if o.succeeded]
+    waited = 0.0
+    found = poster.states(accepted_ids)
+    while sleep is not None and waited < budget and any(
+            _pending(found.get(i), expected) for i in accepted_ids if i in found):
+        step = min(READ_BACK_STEP, budget - waited)
+        sleep(step)
+        waited += step
+        found = poster.states(accepted_ids)
+    for outcome in outcomes:
+        if not outcome.succeeded:
+            continue
+        record = found.get(outcome.item_id)
+        if record is None:
+            outcome.succeeded = False
+            outcome.message = ("not found when read back: Graph accepted the request but holds "
+                               "no such id")
+        elif not _pending(record, expected):
+            outcome.verified = True
+            outcome.message = f"read back: riskState {record.get('riskState')}"
+        else:
+            outcome.message = (f"not verified: after {waited:g} s riskState is still "
+                               f"{record.get('riskState')} (isProcessing "
+                               f"{str(record.get('isProcessing')).lower()})")
+
+
+def _pending(record: dict[str, Any] | None, expected: str | None) -> bool:
+    if record is None:
+        return False
+    return bool(record.get("isProcessing")) or (
+        expected is not None and record.get("riskState") != expected)
+
+
 def _action(context: CommandContext) -> ActionSpec:
     if context.command.action is None:
         raise ManifestError("integration.yaml", f"command {context.command.id}",
@@ -159,6 +217,9 @@ def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> Command
     poster = _Poster(client, resource.path, action.name, action.body_field,
                      context.command.permissions.for_inputs(inputs), [])
     outcomes = [o for batch in batches(ids) for o in poster.send(batch)]
+    if inputs.get("read_back_seconds"):
+        read_back(poster, outcomes, SETS_STATE.get(action.name), inputs["read_back_seconds"],
+                  getattr(client, "sleep", None))
     failed = [o for o in outcomes if not o.succeeded]
     succeeded = [o.item_id for o in outcomes if o.succeeded]
     status = (Status.SUCCESSFUL if not failed else
