@@ -60,8 +60,8 @@ def tie_run(seed: int, tmp: Path) -> dict[str, Any]:
                 _, killed, _ = run_job(argv, rng.randint(3, 80))
             else:
                 point = rng.choice(["", "p"]) + str(rng.randint(1, 8))
-                code, _, _ = run_job([argv[0], "-m", "tests.job.crashing_job", point]
-                                     + argv[3:], None)
+                crashing = [argv[0], "-m", "tests.job.crashing_job", point, *argv[3:]]
+                code, _, _ = run_job(crashing, None)
                 killed = code == -signal.SIGKILL
             runs += 1
             kills += killed
