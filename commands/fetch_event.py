@@ -147,7 +147,8 @@ def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> Command
     params = query(source, inputs)
     pages = client.iter_pages(source.path, params=params,
                               permissions=context.command.permissions.for_inputs(inputs),
-                              max_items=limit if source.server_ordered else None)
+                              max_items=limit if source.server_ordered else None,
+                              unique_key="id")  # offset paging repeats inserted-over items
     events = collect(pages).items
     if not source.server_ordered:
         events = most_recent(events, source, limit)

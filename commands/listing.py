@@ -117,5 +117,5 @@ def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> Command
     pages = client.iter_pages(resource_path(resource, context.command, inputs),
                               params=list_params(inputs, resource),
                               permissions=context.command.permissions.for_inputs(inputs),
-                              max_items=inputs.get("top"))
+                              max_items=inputs.get("top"), unique_key="id")
     return listing_output(collect(pages))

@@ -17,10 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def emulator() -> Iterator[Any]:
     from emulator import Emulator
 
-    # TODO(issue 10): client not yet ready for filters (its tests send `ne`, undocumented)
-    # TODO(issue 10): client not yet ready for forbidden_code (expects the directory-style 403)
-    with Emulator(seed=7, signins=3000, behaviour={
-            "filters": "lenient", "forbidden_code": "Authorization_RequestDenied"}) as emu:
+    with Emulator(seed=7, signins=3000) as emu:
         yield emu
 
 

@@ -34,6 +34,9 @@ from executor.redaction import Redactor
 MSAL_REFRESH_MARGIN = 300.0
 """MSAL treats a token with less than five minutes left as expired; so does the provider."""
 DEFAULT_RENEW_RETRY = 30.0
+EXPIRED_SECRET = "AADSTS7000222"
+"""The token endpoint's code for a client secret past its end date (the most common live
+failure of a long-running connection)."""
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,13 @@ class TokenProvider:
                                      + describe_failure(exc)) from None
         except MsalServiceError:
             status = self.http.last_status
+            if status == 429:
+                raise self._throttled() from None
             raise RetriableError(status, f"The token endpoint is unavailable (HTTP {status}); "
                                  "try again later", code="temporarily_unavailable") from None
         except ValueError:
+            if self.http.last_status == 429:
+                raise self._throttled() from None
             raise self._endpoint_error("token endpoint") from None
         token = result.get("access_token") if isinstance(result, dict) else None
         if not token:
@@ -183,12 +190,27 @@ class TokenProvider:
                                     if response is not None else None)
         return DEFAULT_RENEW_RETRY if seconds is None else seconds
 
+    def _throttled(self) -> RetriableError:
+        """The token endpoint answered 429: say so, with its Retry-After (the provider honours
+        it for renewals while a held token is valid; a first token cannot be had before)."""
+        wait = self._retry_after()
+        return RetriableError(429, "The token endpoint is throttling this app (HTTP 429): no "
+                              f"access token could be had; try again in {wait:g} s (its "
+                              "Retry-After)", code="token_throttled")
+
     def _token_error(self, result: dict[str, Any]) -> ApiError:
         error = str(result.get("error") or "token_error")
         description = str(result.get("error_description") or "").strip()
         first_line = description.splitlines()[0].strip() if description else ""
-        message = self.redactor.text(f"{error}: {first_line}" if first_line else error)
         status = self.http.last_status
+        if status == 429:
+            return self._throttled()
+        if EXPIRED_SECRET in description or EXPIRED_SECRET in str(result.get("error_codes")):
+            return ConfigurationError(status, "The client secret has expired: create a new one "
+                                      "(App registrations > Certificates & secrets) and put it "
+                                      f"in the connection's Client Secret ({error} "
+                                      f"{EXPIRED_SECRET})", code=error)
+        message = self.redactor.text(f"{error}: {first_line}" if first_line else error)
         cls = RetriableError if status == 429 or (status or 0) >= 500 else ConfigurationError
         return cls(status, message, code=error)
 

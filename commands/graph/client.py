@@ -25,6 +25,7 @@ from commands.graph.logs import LogRedaction, logger
 from commands.graph.pacing import Pacer, workload
 from commands.graph.paging import PageIterator
 from commands.graph.retry import (
+    SHARED_SLOTS,
     Backoff,
     RequestKind,
     RetryPolicy,
@@ -119,12 +120,14 @@ class GraphClient:
 
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None,
                    permissions: Sequence[str] = (), max_items: int | None = None, *,
-                   objects_only: bool = True) -> PageIterator:
+                   objects_only: bool = True, unique_key: str | None = None) -> PageIterator:
         """Every page of a collection, following ``@odata.nextLink`` (see :class:`PageIterator`;
-        ``objects_only=False`` hands items that are not objects to the caller)."""
+        ``objects_only=False`` hands items that are not objects to the caller; ``unique_key``
+        drops the repeats offset paging makes)."""
         return PageIterator(lambda url, query: self._get_json(url, query, permissions),
                             self.url(path), params, base_url=self.settings.server_url,
-                            max_items=max_items, objects_only=objects_only)
+                            max_items=max_items, objects_only=objects_only,
+                            unique_key=unique_key)
 
     def post_action(self, path: str, body: Any, permissions: Sequence[str] = ()) -> int:
         """POST an action; the HTTP status (204 for the risky-user actions)."""
@@ -194,7 +197,7 @@ class GraphClient:
             if not retries_status(kind, status):
                 raise error_from_response(response, redactor=self.redactor,
                                           permissions=permissions)
-            self._wait_after_status(method, url, response, backoff)
+            self._wait_after_status(method, url, response, backoff, workload_name)
 
     def _note_date(self, response: requests.Response | None) -> None:
         """Keep the ``Date`` header of an answer not seen before (see :attr:`server_date`)."""
@@ -207,15 +210,21 @@ class GraphClient:
             self.server_date, self.server_date_at = moment, self.monotonic()
 
     def _wait_after_status(self, method: str, url: str, response: requests.Response,
-                           backoff: Backoff) -> None:
+                           backoff: Backoff, workload_name: str) -> None:
         header = response.headers.get("Retry-After")
         retry_after = parse_retry_after(header, server_date=response.headers.get("Date"))
-        wait = backoff.next_wait(retry_after)
+        slot = SHARED_SLOTS.get(workload_name) if response.status_code == 429 else None
+        wait = backoff.next_wait(retry_after, slot)
         rid = request_id(response)
+        if wait is None and backoff.shared_throttled:
+            raise RetriableError(429, tenant_throttled(workload_name, slot or 1.0,
+                                                       _note(backoff.given_up_because, rid)),
+                                 request_id=rid, code="tenantThrottled")
         if wait is None:
             raise error_from_response(response, redactor=self.redactor, cls=RetriableError,
                                       note=_note(backoff.given_up_because, rid))
-        how = f"Retry-After {header}" if retry_after is not None else "backoff"
+        how = ("Retry-After " + str(header) if retry_after is not None
+               else "next slot of the tenant's shared limit" if slot else "backoff")
         logger.info("%s %s answered %s (request-id %s); waiting %.3fs (%s) before attempt %d "
                     "of %d", method, _short(url), response.status_code, rid, wait, how,
                     backoff.failures + 1, self.retry.max_attempts)
@@ -300,6 +309,13 @@ def _workload_of(url: str, api_version: str) -> str:
 def _short(url: str) -> str:
     """A URL without its query, for log lines and messages."""
     return url.split("?", 1)[0]
+
+
+def tenant_throttled(workload_name: str, slot: float, note: str) -> str:
+    return (f"Microsoft Graph is throttling this tenant's {workload_name} requests: its limit of "
+            f"one request per {slot:g} s is shared by every app on the tenant and other apps are "
+            f"using it ({note}). Try again later, or lower the other apps' {workload_name} "
+            "load.")
 
 
 def _note(reason: str, rid: str | None) -> str:

@@ -21,7 +21,14 @@ MAX_MESSAGE = 500
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
             502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
-_LICENSE_CODES = ("NonPremium", "License")
+_LICENSE_CODES = ("nonpremium", "license")
+_LICENSE_WORDS = ("not licensed", "premium license", "license is required", "licence")
+LICENCE_NEEDED = {
+    "auditLogs": ("Microsoft Entra ID P1 or P2", "sign-in logs"),
+    "identityProtection": ("Microsoft Entra ID P2 (P1 gets risk detections with the risk "
+                           "hidden; service principals need Workload Identities Premium)",
+                           "risk data"),
+}
 
 
 def graph_error_body(response: requests.Response) -> dict[str, Any] | None:
@@ -51,6 +58,34 @@ def permission_hint(permissions: Sequence[str]) -> str:
     return f" This command needs the application permissions {listed}."
 
 
+def is_licence_refusal(status: int, code: str | None, message: str) -> bool:
+    """A 403 that is about the tenant's licence, not the app's permissions: sign-ins without P1
+    answer ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``, risk data without P2 a
+    ``Forbidden`` whose message says the tenant is not licensed."""
+    if status != 403:
+        return False
+    lowered_code = (code or "").lower()
+    lowered = message.lower()
+    return (any(c in lowered_code for c in _LICENSE_CODES)
+            or any(w in lowered for w in _LICENSE_WORDS))
+
+
+def licence_message(workload: str) -> str:
+    needed, what = LICENCE_NEEDED.get(workload, ("a premium Microsoft Entra ID",
+                                                 "this data"))
+    return (f"The tenant's licence does not cover {what}: Microsoft Graph serves it only to "
+            f"tenants with {needed}. Granting permissions will not help.")
+
+
+def workload_of_url(url: str) -> str:
+    """``auditLogs`` for ``https://host/v1.0/auditLogs/signIns?...``."""
+    path = url.split("?", 1)[0].split("://", 1)[-1]
+    segments = path.split("/")[1:]
+    if segments and segments[0] in ("v1.0", "beta"):
+        segments = segments[1:]
+    return segments[0] if segments else ""
+
+
 def error_from_response(response: requests.Response, *, redactor: Redactor,
                         permissions: Sequence[str] = (), cls: type[ApiError] = ApiError,
                         note: str = "") -> ApiError:
@@ -61,8 +96,9 @@ def error_from_response(response: requests.Response, *, redactor: Redactor,
     message = ""
     rid = header_request_id(response)
     if error is not None:
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        message = error.get("message") if isinstance(error.get("message"), str) else ""
+        raw_code, raw_message = error.get("code"), error.get("message")
+        code = raw_code if isinstance(raw_code, str) else None
+        message = raw_message if isinstance(raw_message, str) else ""
         inner = _inner(error)
         rid = inner.get("request-id") or inner.get("requestId") or rid
     if not message:
@@ -75,7 +111,9 @@ def error_from_response(response: requests.Response, *, redactor: Redactor,
     message = " ".join(redactor.text(message).split())
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE - 3] + "..."
-    if status == 403 and not any(m in (code or "") for m in _LICENSE_CODES):
+    if is_licence_refusal(status, code, message):
+        message = f"{licence_message(workload_of_url(response.url or ''))} (Graph: {message})"
+    elif status == 403:
         message = message.rstrip() + permission_hint(permissions)
     if note:
         message = f"{message} ({note})"

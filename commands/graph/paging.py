@@ -8,6 +8,7 @@ an empty-string link (msrest), following a link to another host with the bearer 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,12 @@ Graph's default 20 per page is 50,000 pages)."""
 MAX_EMPTY_PAGES = 20
 """Graph may send an empty page with a next link while it searches (sign-ins do); twenty in a row
 is no search any more but a service making no progress: paging ends with an error."""
+
+DEDUPE_WINDOW = 20_000
+"""With ``unique_key``, how many recent keys are remembered. Graph's skip tokens behave as
+positions (issue 10): a record inserted ahead of the cursor shifts the rest, so the next page
+repeats as many items as were inserted meanwhile; those repeats are recent, so a bounded window
+catches them without holding every key of a million-record listing."""
 
 Fetch = Callable[[str, Mapping[str, Any] | None], dict[str, Any]]
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -74,11 +81,16 @@ class PageIterator:
     send pages shorter than ``$top`` before the end), ``cut_url`` is that page's own link and
     ``cut_skip`` how many of its items were yielded: continuing there and skipping as many loses
     nothing and repeats nothing.
+
+    With ``unique_key`` (``"id"``), an item whose key was among the last :data:`DEDUPE_WINDOW`
+    yielded is dropped (offset paging repeats items when records are inserted mid-listing);
+    ``duplicates`` counts them.
     """
 
     def __init__(self, fetch: Fetch, url: str, params: Mapping[str, Any] | None, *,
                  base_url: str, max_items: int | None = None, max_pages: int = MAX_PAGES,
-                 max_empty_pages: int = MAX_EMPTY_PAGES, objects_only: bool = True) -> None:
+                 max_empty_pages: int = MAX_EMPTY_PAGES, objects_only: bool = True,
+                 unique_key: str | None = None) -> None:
         if max_items is not None and max_items < 0:
             raise ValueError("max_items must not be negative")
         self._fetch = fetch
@@ -95,6 +107,10 @@ class PageIterator:
         self.more = False
         self.cut_url: str | None = None
         self.cut_skip = 0
+        self.unique_key = unique_key
+        self.duplicates = 0
+        self._recent: deque[Any] = deque()
+        self._recent_set: set[Any] = set()
         self._started = False
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -123,6 +139,13 @@ class PageIterator:
                     raise unexpected_response(200, f"item {odd} of 'value' on page {self.pages} "
                                               f"is a {type(values[odd]).__name__}, not an object")
             empty_in_a_row = empty_in_a_row + 1 if not values else 0
+            positions = list(range(len(values)))
+            if self.unique_key is not None and values:
+                positions = self._new_positions(values)
+                if len(positions) < len(values):
+                    self.duplicates += len(values) - len(positions)
+                    values = [values[i] for i in positions]
+                    page = dict(page, value=values)
             link = page.get(NEXT_LINK)
             has_link = NEXT_LINK in page
             next_url = check_next_link(link, self._base_url, seen) if has_link else None
@@ -138,7 +161,7 @@ class PageIterator:
                 if cut:
                     page.pop(NEXT_LINK, None)
                     self.cut_url = url if params is None else None
-                    self.cut_skip = room
+                    self.cut_skip = positions[room - 1] + 1 if room else 0
                 self.items += room
                 yield page
                 return
@@ -147,3 +170,21 @@ class PageIterator:
             if next_url is None:
                 return
             url, params = next_url, None
+
+    def _new_positions(self, values: list[Any]) -> list[int]:
+        """Positions of the items whose key was not yielded recently; remembers their keys."""
+        key = self.unique_key
+        kept: list[int] = []
+        for position, item in enumerate(values):
+            value = item.get(key) if isinstance(item, dict) else None
+            if value is None or isinstance(value, dict | list):
+                kept.append(position)
+                continue
+            if value in self._recent_set:
+                continue
+            kept.append(position)
+            self._recent.append(value)
+            self._recent_set.add(value)
+            if len(self._recent) > DEDUPE_WINDOW:
+                self._recent_set.discard(self._recent.popleft())
+        return kept

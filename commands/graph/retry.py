@@ -26,6 +26,13 @@ each wait is still longer than the one before. Attempts are bounded by ``max_att
 waits of one request by ``max_total_wait``; a wait that would pass that budget (say
 ``Retry-After: 86400``) is not slept at all: the request fails at once with ``RetriableError``.
 
+A 429 without ``Retry-After`` from a workload whose limit is one request per slot shared by every
+app on the tenant (identityProtection: 1 request/s, facts §4.3) is not a sign to back off
+exponentially: other apps (SIEM connectors, other SOAR runs) take slots, and a free one comes
+within seconds. Such a 429 is retried one slot later at a random point of the slot (1-1.5 s), up
+to ``shared_attempts`` attempts and ``shared_wait`` seconds; when that runs out the error says
+the tenant is throttled (code ``tenantThrottled``), since retrying harder would not help.
+
 The sleep function and the clock are injected (see :class:`~commands.graph.client.GraphClient`),
 so tests never sleep.
 """
@@ -43,6 +50,9 @@ import requests
 
 from commands.graph.transport import request_sent
 
+SHARED_SLOTS = {"identityProtection": 1.0}
+"""Workloads whose limit is one request per slot (seconds) per tenant, shared by all its apps,
+and whose 429s carry no Retry-After (facts §4.3)."""
 FINAL_STATE_ACTIONS = frozenset({"confirmCompromised", "dismiss", "confirmSafe"})
 
 
@@ -88,11 +98,15 @@ class RetryPolicy:
     """Cap of one backoff step (not of a server's Retry-After)."""
     max_total_wait: float = 120.0
     """All waits of one request together; a longer Retry-After fails at once."""
+    shared_attempts: int = 40
+    """Attempts per request while a shared per-slot limit answers 429 without Retry-After."""
+    shared_wait: float = 60.0
+    """All waits of one request on a shared per-slot limit (at 1 request/s, ~45 slots)."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
+        if self.max_attempts < 1 or self.shared_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        if min(self.base_delay, self.max_delay, self.max_total_wait) < 0:
+        if min(self.base_delay, self.max_delay, self.max_total_wait, self.shared_wait) < 0:
             raise ValueError("delays must not be negative")
 
 
@@ -145,11 +159,20 @@ class Backoff:
         self.failures = 0
         self.waited = 0.0
         self.given_up_because = ""
+        self.shared_throttled = False
+        """The last failure was a 429 of a shared per-slot limit (see :meth:`next_wait`)."""
 
-    def next_wait(self, retry_after: float | None) -> float | None:
-        """Record one failed attempt; the wait before the next one, or None to give up."""
+    def next_wait(self, retry_after: float | None, shared_slot: float | None = None
+                  ) -> float | None:
+        """Record one failed attempt; the wait before the next one, or None to give up.
+
+        ``shared_slot`` (seconds) says the failure was a 429 without Retry-After from a limit of
+        one request per slot shared with other apps: the next attempt goes one slot later."""
         self.failures += 1
         policy = self.policy
+        self.shared_throttled = shared_slot is not None and retry_after is None
+        if shared_slot is not None and retry_after is None:
+            return self._next_slot(shared_slot)
         if self.failures >= policy.max_attempts:
             self.given_up_because = f"still failing after {self.failures} attempts"
             return None
@@ -162,6 +185,19 @@ class Backoff:
             self.given_up_because = (
                 f"asked to wait {wait:g} s, beyond the retry budget of "
                 f"{policy.max_total_wait:g} s ({self.waited:g} s already waited)")
+            return None
+        self.waited += wait
+        return wait
+
+    def _next_slot(self, slot: float) -> float | None:
+        policy = self.policy
+        wait = slot * (1 + self.rng.uniform(0, 0.5))
+        if self.failures >= max(policy.max_attempts, policy.shared_attempts):
+            self.given_up_because = f"still throttled after {self.failures} attempts"
+            return None
+        if self.waited + wait > policy.shared_wait:
+            self.given_up_because = (f"still throttled after {self.failures} attempts over "
+                                     f"{self.waited:.0f} s")
             return None
         self.waited += wait
         return wait

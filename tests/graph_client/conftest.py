@@ -44,9 +44,7 @@ class TestClock:
 def graph_emu() -> Iterator[Any]:
     from emulator import Emulator
 
-    # TODO(issue 10): client not yet ready for forbidden_code (expects the directory-style 403)
-    with Emulator(seed=11, signins=2500, frozen=True,
-                  behaviour={"forbidden_code": "Authorization_RequestDenied"}) as emu:
+    with Emulator(seed=11, signins=2500, frozen=True) as emu:
         yield emu
 
 

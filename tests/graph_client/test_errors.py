@@ -91,9 +91,10 @@ def test_403_from_the_emulator_names_the_permission(make_client: Callable[..., G
                            {"userIds": ["00000000-0000-4000-8000-000000000000"]},
                            permissions=["IdentityRiskyUser.ReadWrite.All"])
     error = caught.value
-    assert (error.status_code, error.code) == (403, "Authorization_RequestDenied")
-    assert error.message == ("Insufficient privileges to complete the operation. This command "
-                             "needs the application permission IdentityRiskyUser.ReadWrite.All.")
+    assert (error.status_code, error.code) == (403, "Forbidden")
+    assert error.message == ("You cannot perform the requested operation, required scopes are "
+                             "missing in the token. This command needs the application permission "
+                             "IdentityRiskyUser.ReadWrite.All.")
     assert error.request_id == graph_calls(ctl)[0]["request_id"]
     assert len(graph_calls(ctl)) == 1  # a 403 is not retried
 

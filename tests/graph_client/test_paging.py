@@ -26,7 +26,7 @@ class Pages:
         return self.pages[url]
 
 
-def chain(*values: list[int], link: str = f"{BASE}/v1.0/auditLogs/signIns?$skiptoken=") -> Pages:
+def chain(*values: list[Any], link: str = f"{BASE}/v1.0/auditLogs/signIns?$skiptoken=") -> Pages:
     pages: dict[str, dict[str, Any]] = {}
     for n, value in enumerate(values):
         url = FIRST if n == 0 else f"{link}{n}"
@@ -37,7 +37,7 @@ def chain(*values: list[int], link: str = f"{BASE}/v1.0/auditLogs/signIns?$skipt
     return Pages(pages)
 
 
-def items(iterator: PageIterator) -> list[int]:
+def items(iterator: PageIterator) -> list[Any]:
     return [v for page in iterator for v in page["value"]]
 
 

@@ -69,10 +69,11 @@ def test_503_retry_after_on_identity_protection_paging(make_client: Callable[...
 def test_429_without_retry_after_backs_off_with_growing_waits(
         make_client: Callable[..., GraphClient], ctl: EmulatorControl,
         clock: TestClock) -> None:
-    ctl.post("faults", {"rate": 1.0, "statuses": [429], "path": "riskyUsers"})
+    """Sign-ins (a per-app limit): growing waits; identityProtection: see test_shared_limit."""
+    ctl.post("faults", {"rate": 1.0, "statuses": [429], "path": "signIns", "retry_after": None})
     client = make_client(retry=RetryPolicy(max_attempts=5))
     with pytest.raises(RetriableError) as caught:
-        client.get(RISKY_USERS)
+        client.get(SIGNINS, {"$top": 5})
     calls = graph_calls(ctl)
     assert len(calls) == 5 and all(c["status"] == 429 and not c["retry_after"] for c in calls)
     gaps = [when(b) - when(a) for a, b in itertools.pairwise(calls)]

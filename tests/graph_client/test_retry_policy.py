@@ -87,7 +87,7 @@ def test_statuses_retried_per_kind() -> None:
 
 def test_actions_are_retried_only_when_the_request_never_left() -> None:
     refused = requests.ConnectionError(requests.urllib3.exceptions.MaxRetryError(
-        None, "/", NewConnectionError(None, "refused")))
+        None, "/", NewConnectionError(None, "refused")))  # type: ignore[arg-type]
     dropped = requests.ConnectionError(ProtocolError("Connection aborted."))
     final = RequestKind.FINAL_STATE_ACTION
     assert retries_failure(final, requests.ConnectTimeout())
