@@ -56,7 +56,7 @@ class GraphJobHooks:
         return load_plugin()
 
     def event_type_names(self, plugin: Any) -> tuple[str, ...]:
-        return EventTypes.of(plugin.manifest).names
+        return EventTypes.of(plugin.manifest).defaults
 
     def resolve_event_type(self, plugin: Any, name: str) -> str:
         return EventTypes.of(plugin.manifest).resolve(name)
