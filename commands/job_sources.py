@@ -153,6 +153,7 @@ class GraphConnection:
     """One tenant for the job: a :class:`~commands.graph.client.GraphClient` and its clock."""
 
     def __init__(self, client: Any, types: EventTypes, *, name: str | None = None,
+                 file: str | None = None,
                  local_now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  page_size: int | None = None,
                  event_types: Sequence[str] | None = None) -> None:
@@ -162,7 +163,11 @@ class GraphConnection:
         self.event_types = tuple(types.names if event_types is None else event_types)
         settings = client.settings
         self.id = f"{settings.tenant}/{settings.client_id}"
-        self.label = name or settings.tenant
+        self.name = name or settings.tenant
+        self.label = f"{self.name} ({file})" if file else self.name
+        """Logs, errors and ``job status`` name the connection and the file it came from."""
+        self.attribution = {"tenant_id": settings.tenant, "connection": self.name}
+        """Every sink line says which tenant and which connection it came from."""
         self.local_now = local_now
         self.page_size = page_size
 

@@ -295,7 +295,9 @@ class Job:
                 newest = step.newest
                 dead = self._file_dead_letters(connection, source, step.dead)
                 run.dead_letters += len(step.dead)
-                lines = [encode(source.name, self.mapper(record), record) for record in step.fresh]
+                origin = getattr(connection, "attribution", None)
+                lines = [encode(source.name, self.mapper(record), record, origin)
+                         for record in step.fresh]
                 length = self.sink.stage(lines)
                 self.store.commit(connection.id, source.name, step, sink_path=self.sink.path,
                                   sink_length=length, staged=self.sink.staged_size, dead=dead)

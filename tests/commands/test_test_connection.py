@@ -139,3 +139,12 @@ def test_unknown_tenant_and_unknown_app_are_named(connector: Any, emulator: Any)
 def test_certificate_credential_works(connector: Any, emulator: Any) -> None:
     result = connector.run("Test Connection", {}, emulator.connection(app="cert"))
     assert result["status"] == "Successful", result["errors"]
+
+
+def test_trailing_slashes_on_server_and_auth_url_are_accepted(connector: Any,
+                                                              emulator: Any) -> None:
+    base = emulator.connection(app="readonly")
+    pasted = {**base, "server_url": base["server_url"] + "/",
+              "auth_url": base["auth_url"] + "/"}
+    result = connector.run("Test Connection", {}, pasted)
+    assert result["status"] == "Successful", result["errors"]
