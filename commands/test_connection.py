@@ -137,7 +137,8 @@ def probe(client: Any, manifest: Any) -> Probe:
             refused.append(exc)
             result.reads[permission] = {"path": resource.path, "ok": False,
                                         "status_code": exc.status_code,
-                                        "message": exc.message}
+                                        "message": exc.message,
+                                        "request_id": exc.request_id}
     if result.reads and not any(r["ok"] for r in result.reads.values()):
         raise refused[0]
     for name, perms in needs.items():
@@ -160,7 +161,8 @@ def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> Command
     expires = token.expires_at.isoformat() if token.expires_at else None
     refused = {p: r for p, r in found.reads.items() if not r["ok"]}
     errors = [ErrorEntry(context.command.failure_indicator, r["status_code"],
-                         f"{r['path']}: {r['message']}") for r in refused.values()]
+                         f"{r['path']}: {r['message']}", r["request_id"])
+              for r in refused.values()]
     return CommandOutput(
         return_data="Partially Successful" if errors else "Successful",
         raw_data={"tenant_id": token.tenant_id, "app_id": token.app_id, "roles": found.roles,
