@@ -187,6 +187,7 @@ class Job:
 
     def run_source(self, connection: Connection, source: Source) -> SourceRun:
         run = SourceRun(connection.id, connection.label, source.name)
+        self.progress.begin(connection.label, source.name)
         self.store.run_started(connection.id, source.name, connection.label,
                                utc_text(self.clock()))
         try:
@@ -307,7 +308,8 @@ class Job:
                 run.pages += 1
                 run.cursor = checkpoint.cursor
                 self.progress.update(connection.label, source.name, run.delivered, run.pages,
-                                     run.cursor)
+                                     run.cursor, window=(window.start, window.end)
+                                     if source.ordered and not hold else None)
                 if self._should_stop():
                     run.stopped = True
                     log.info("%s %s: stopping after page %d at cursor %s", connection.label,
