@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from commands.job_sources import EventTypes, GraphConnection, job_source
-from executor.errors import UsageError
+from executor.errors import InvalidInput, UsageError
 from executor.job import cli as job_cli
 from executor.job.model import Connection, Source
 from executor.redaction import Redactor
@@ -56,7 +56,7 @@ class GraphJobHooks:
         return load_plugin()
 
     def event_type_names(self, plugin: Any) -> tuple[str, ...]:
-        return EventTypes.of(plugin.manifest).names
+        return EventTypes.of(plugin.manifest).defaults
 
     def resolve_event_type(self, plugin: Any, name: str) -> str:
         return EventTypes.of(plugin.manifest).resolve(name)
@@ -84,17 +84,22 @@ class GraphJobHooks:
                 raw = read_connection_file(Path(path))
                 for secret in secret_values(plugin.manifest, raw):
                     redactor.add(secret)  # before anything can echo them
-                resolved = resolve_connection(plugin.manifest, plugin.store, raw)
-                for secret in secret_values(plugin.manifest, resolved):
-                    redactor.add(secret)
-                settings = GraphSettings.from_connection(resolved)
+                try:
+                    resolved = resolve_connection(plugin.manifest, plugin.store, raw)
+                    for secret in secret_values(plugin.manifest, resolved):
+                        redactor.add(secret)
+                    settings = GraphSettings.from_connection(resolved)
+                except (InvalidInput, UsageError) as exc:
+                    raise UsageError(f"connection file {path}: {exc.message}") from None
                 pace: bool | Pacer = False
                 if not args.no_pace:
                     pace = pacers.setdefault(settings.tenant.lower(),
                                              Pacer(sleep=time.sleep, monotonic=time.monotonic))
                 client = GraphClient(settings, redactor=redactor, retry=retry, pace=pace)
-                connection = GraphConnection(client, types, name=settings.tenant,
-                                             page_size=args.page_size, event_types=names)
+                connection = GraphConnection(client, types,
+                                             name=resolved.get("name") or Path(path).stem,
+                                             file=str(path), page_size=args.page_size,
+                                             event_types=names)
                 connections.append(connection)
                 if connection.id in seen:
                     raise UsageError(f"{path}: the same tenant and client as an earlier "

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from commands.fetch_event import FETCH_EVENT, SOURCES, EventSource, build_filter, event_sources
-from commands.test_connection import command_access
+from commands.test_connection import READY, command_access, probe
 from executor.datetimes import format_datetime
 from executor.errors import ManifestError, UsageError
 from executor.inputs import describe_allowed, fold
@@ -49,6 +49,7 @@ class EventTypes:
 
     command: CommandSpec
     input: InputSpec
+    manifest: Manifest
 
     @classmethod
     def of(cls, manifest: Manifest) -> EventTypes:
@@ -58,7 +59,7 @@ class EventTypes:
             raise ManifestError("integration.yaml", "$.commands",
                                 f"the job needs {FETCH_EVENT} with an enum input "
                                 f"{EVENT_TYPE_INPUT}")
-        return cls(command, spec)
+        return cls(command, spec, manifest)
 
     @property
     def sources(self) -> dict[str, EventSource]:
@@ -69,6 +70,14 @@ class EventTypes:
     def names(self) -> tuple[str, ...]:
         """Every event type's value (``signIn``, ...), in the manifest's order."""
         return tuple(a.value for a in self.input.allowed_values)
+
+    @property
+    def defaults(self) -> tuple[str, ...]:
+        """What the job fetches when no event type is named: the reference's three
+        (:data:`DEFAULT_EVENT_TYPES`) that the manifest declares. The service-principal types
+        need ``IdentityRiskyServicePrincipal.Read.All``, which an app set up from the
+        reference lacks: its health check would fail, so they are fetched only on request."""
+        return tuple(n for n in self.names if n in DEFAULT_EVENT_TYPES) or self.names
 
     def resolve(self, name: str) -> str:
         """The value of an event type given as its value or display name (``Risk Users``)."""
@@ -93,6 +102,9 @@ class EventTypes:
         _, missing = command_access(SimpleNamespace(commands=(narrowed,)), list(roles))
         return sorted({p for perms in missing.values() for p in perms})
 
+
+DEFAULT_EVENT_TYPES = ("signIn", "riskDetection", "riskUser")
+"""The reference's Fetch Event types: the job's default (see :attr:`EventTypes.defaults`)."""
 
 DEFAULT_OVERLAP = {
     "signIn": timedelta(minutes=15),
@@ -141,15 +153,21 @@ class GraphConnection:
     """One tenant for the job: a :class:`~commands.graph.client.GraphClient` and its clock."""
 
     def __init__(self, client: Any, types: EventTypes, *, name: str | None = None,
+                 file: str | None = None,
                  local_now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  page_size: int | None = None,
                  event_types: Sequence[str] | None = None) -> None:
         self.client = client
         self.types = types
+        self.manifest = types.manifest
         self.event_types = tuple(types.names if event_types is None else event_types)
         settings = client.settings
         self.id = f"{settings.tenant}/{settings.client_id}"
-        self.label = name or settings.tenant
+        self.name = name or settings.tenant
+        self.label = f"{self.name} ({file})" if file else self.name
+        """Logs, errors and ``job status`` name the connection and the file it came from."""
+        self.attribution = {"tenant_id": settings.tenant, "connection": self.name}
+        """Every sink line says which tenant and which connection it came from."""
         self.local_now = local_now
         self.page_size = page_size
 
@@ -178,13 +196,22 @@ class GraphConnection:
             yield records  # an item that is not an object becomes the job's dead letter
 
     def health_check(self) -> str:
-        """Test Connection: a token, and the application roles the job's event types need."""
-        info = self.client.token_info()
-        lacking = self.types.lacking(list(info.roles), self.event_types)
+        """Test Connection's probe (a token, one read per granted permission family), then
+        the job's own event types: each must be ready."""
+        roles = list(self.client.token_info().roles)
+        lacking = self.types.lacking(roles, self.event_types)
         if lacking:
             raise PermissionError("the application lacks " + ", ".join(lacking))
-        return f"token valid until {info.expires_at:%Y-%m-%dT%H:%M:%SZ}" if info.expires_at \
-            else "token acquired"
+        found = probe(self.client, self.manifest)
+        names = [f"{self.types.command.display_name} ({t})" for t in self.event_types]
+        not_ready = {n: found.readiness.get(n, "unknown") for n in names
+                     if found.readiness.get(n) != READY}
+        if not_ready:
+            raise PermissionError("; ".join(f"{n}: {why}" for n, why in not_ready.items()))
+        reads = ", ".join(sorted(r["path"] for r in found.reads.values()))
+        expiry = (f"token valid until {found.token.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+                  if found.token.expires_at else "token acquired")
+        return f"{expiry}; read {reads}"
 
     def close(self) -> None:
         self.client.close()

@@ -180,7 +180,7 @@ class Plugin:
         else:
             status, code = Status.SUCCESSFUL, EXIT_SUCCESSFUL
         errors = [ErrorEntry(e.failure_indicator, e.status_code,
-                             one_line(redactor.text(e.message)))
+                             one_line(redactor.text(e.message)), e.request_id)
                   for e in output.errors]
         return Result(command=command.display_name, status=status,
                       return_data=redactor.data(output.return_data),
@@ -197,5 +197,6 @@ class Plugin:
         message = one_line(redactor.text(exc.message)) or type(exc).__name__
         return Result(command=name, status=Status.FAILED,
                       return_data=Status.FAILED.value,
-                      errors=[ErrorEntry(indicator, exc.status_code, message)],
+                      errors=[ErrorEntry(indicator, exc.status_code, message,
+                                         getattr(exc, "request_id", None))],
                       exit_code=EXIT_INVALID_INPUT if invalid else EXIT_FAILED)

@@ -24,10 +24,15 @@ class ErrorEntry:
     failure_indicator: str
     status_code: int | None
     message: str
+    request_id: str | None = None
+    """The API's id of the failed request (Graph's ``request-id``), for its support."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"failure_indicator": self.failure_indicator, "status_code": self.status_code,
-                "message": self.message}
+        body: dict[str, Any] = {"failure_indicator": self.failure_indicator,
+                                "status_code": self.status_code, "message": self.message}
+        if self.request_id:
+            body["request_id"] = self.request_id
+        return body
 
 
 @dataclass

@@ -225,9 +225,10 @@ class GraphClient:
                                       note=_note(backoff.given_up_because, rid))
         how = ("Retry-After " + str(header) if retry_after is not None
                else "next slot of the tenant's shared limit" if slot else "backoff")
-        logger.info("%s %s answered %s (request-id %s); waiting %.3fs (%s) before attempt %d "
-                    "of %d", method, _short(url), response.status_code, rid, wait, how,
-                    backoff.failures + 1, self.retry.max_attempts)
+        cause = "throttled" if response.status_code == 429 else "service error"
+        logger.warning("%s %s answered %s, %s (request-id %s); waiting %.3fs (%s) before "
+                       "attempt %d of %d", method, _short(url), response.status_code, cause,
+                       rid, wait, how, backoff.failures + 1, self.retry.max_attempts)
         self.sleep(wait)
 
     def _wait_after_failure(self, method: str, url: str, kind: RequestKind, backoff: Backoff,
@@ -243,8 +244,8 @@ class GraphClient:
         if wait is None:
             raise RetriableError(None, f"Cannot reach Microsoft Graph: {what} "
                                  f"({backoff.given_up_because})") from None
-        logger.info("%s %s failed: %s; waiting %.3fs before attempt %d of %d", method,
-                    _short(url), what, wait, backoff.failures + 1, self.retry.max_attempts)
+        logger.warning("%s %s failed: %s; waiting %.3fs before attempt %d of %d", method,
+                       _short(url), what, wait, backoff.failures + 1, self.retry.max_attempts)
         self.sleep(wait)
 
 

@@ -48,7 +48,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-from commands.graph.transport import request_sent
+from commands.graph.transport import host_unresolvable, request_sent
 
 SHARED_SLOTS = {"identityProtection": 1.0}
 """Workloads whose limit is one request per slot (seconds) per tenant, shared by all its apps,
@@ -81,7 +81,10 @@ def retries_status(kind: RequestKind, status: int) -> bool:
 
 
 def retries_failure(kind: RequestKind, exc: requests.RequestException) -> bool:
-    """Whether a transport failure (no HTTP response) is retried for this kind of request."""
+    """Whether a transport failure (no HTTP response) is retried for this kind of request.
+    A host name that cannot be resolved is never retried: a typo does not heal in seconds."""
+    if host_unresolvable(exc):
+        return False
     if kind is RequestKind.READ:
         return True
     if kind is RequestKind.FINAL_STATE_ACTION:

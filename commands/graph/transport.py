@@ -219,11 +219,21 @@ def describe_failure(exc: requests.RequestException) -> str:
         return f"connection dropped while reading the response{where}"
     if isinstance(exc, requests.ConnectionError):
         if not request_sent(exc):
-            if "Name or service not known" in text or "NameResolution" in text:
+            if host_unresolvable(exc):
                 return f"host name cannot be resolved{where}"
             return f"connection refused{where}"
         return f"connection dropped before a response{where}"
     return f"request failed{where}: {type(exc).__name__}"
+
+
+def host_unresolvable(exc: requests.RequestException) -> bool:
+    """Whether the failure is a host name that DNS cannot resolve."""
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.Timeout):
+        return False
+    text = str(exc)
+    return any(sign in text for sign in ("NameResolution", "Name or service not known",
+                                         "nodename nor servname", "getaddrinfo failed",
+                                         "No address associated with hostname"))
 
 
 def _host(exc: requests.RequestException) -> str | None:

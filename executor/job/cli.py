@@ -59,7 +59,7 @@ class JobHooks(Protocol):
         """The executor's plugin (manifest, schemas, field mappings)."""
 
     def event_type_names(self, plugin: Any) -> tuple[str, ...]:
-        """Every event type the job can fetch, in order."""
+        """The event types the job fetches when none is named, in order."""
 
     def resolve_event_type(self, plugin: Any, name: str) -> str:
         """An event type's value from its value or display name; UsageError when unknown."""
@@ -116,7 +116,8 @@ def build_parser(hooks: JobHooks) -> argparse.ArgumentParser:
         sub.add_argument("--connection", action="append", required=True, metavar="FILE",
                          help="YAML connection parameters; repeat for several tenants")
         sub.add_argument("--event-type", action="append", metavar="TYPE",
-                         help="an event type (value or display name); repeatable; default: all")
+                         help="an event type (value or display name); repeatable; "
+                         "default: the plugin's default event types")
         sub.add_argument("--state", required=True, metavar="PATH", help="SQLite state file")
         sub.add_argument("--sink", required=True, metavar="PATH|-",
                          help="NDJSON file to append events to, or - for stdout")

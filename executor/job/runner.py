@@ -187,6 +187,7 @@ class Job:
 
     def run_source(self, connection: Connection, source: Source) -> SourceRun:
         run = SourceRun(connection.id, connection.label, source.name)
+        self.progress.begin(connection.label, source.name)
         self.store.run_started(connection.id, source.name, connection.label,
                                utc_text(self.clock()))
         try:
@@ -295,7 +296,9 @@ class Job:
                 newest = step.newest
                 dead = self._file_dead_letters(connection, source, step.dead)
                 run.dead_letters += len(step.dead)
-                lines = [encode(source.name, self.mapper(record), record) for record in step.fresh]
+                origin = getattr(connection, "attribution", None)
+                lines = [encode(source.name, self.mapper(record), record, origin)
+                         for record in step.fresh]
                 length = self.sink.stage(lines)
                 self.store.commit(connection.id, source.name, step, sink_path=self.sink.path,
                                   sink_length=length, staged=self.sink.staged_size, dead=dead)
@@ -305,7 +308,8 @@ class Job:
                 run.pages += 1
                 run.cursor = checkpoint.cursor
                 self.progress.update(connection.label, source.name, run.delivered, run.pages,
-                                     run.cursor)
+                                     run.cursor, window=(window.start, window.end)
+                                     if source.ordered and not hold else None)
                 if self._should_stop():
                     run.stopped = True
                     log.info("%s %s: stopping after page %d at cursor %s", connection.label,

@@ -32,6 +32,7 @@ import logging
 import os
 import stat
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -42,9 +43,12 @@ class SinkInUse(Exception):
     """Another job (another state) writes this sink."""
 
 
-def encode(event_type: str, fields: Any, raw: Any) -> bytes:
-    """One sink line: ``{"event_type", "fields", "raw"}``, UTF-8, newline-terminated."""
-    line = json.dumps({"event_type": event_type, "fields": fields, "raw": raw},
+def encode(event_type: str, fields: Any, raw: Any,
+           attribution: Mapping[str, Any] | None = None) -> bytes:
+    """One sink line: ``{"event_type", **attribution, "fields", "raw"}`` (attribution: where
+    the event came from, such as its tenant and connection), UTF-8, newline-terminated."""
+    line = json.dumps({"event_type": event_type, **(attribution or {}), "fields": fields,
+                       "raw": raw},
                       ensure_ascii=False, separators=(",", ":"), default=str)
     return line.encode("utf-8") + b"\n"
 

@@ -25,7 +25,18 @@ def test_full_app_passes_and_may_run_every_command(emulator: Any, control: Any,
     assert result["context_data"]["missing_permissions"] == {}
     assert result["context_data"]["tenant_id"] == emulator.tenant_ids[0]
     assert len(token_requests(control)) == 1
-    assert graph_calls(control) == []  # a token is all it takes
+    # one cheap read per permission family, each a collection the catalogue names
+    calls = graph_calls(control)
+    families = {p for r in facts.resources().values() if "{" not in r["path"]
+                for p in r["permissions"]}
+    assert len(calls) == len(families)
+    assert all(c["params"] == {"$top": "1"} and c["status"] == 200 for c in calls)
+    assert {c["path"].split("/", 2)[2] for c in calls} <= {
+        r["path"] for r in facts.resources().values()}
+    readiness = result["context_data"]["readiness"]
+    assert set(readiness) == ALL_COMMANDS | {"Test Connection"}
+    assert set(readiness.values()) == {"ready"}
+    assert result["key_fields"]["ready_count"] == len(readiness)
     assert emulator.connection()["client_secret"] not in stderr + str(result)
 
 
@@ -37,22 +48,63 @@ def test_read_only_app_is_told_which_permission_the_actions_lack(
     assert allowed == ALL_COMMANDS - WRITE_COMMANDS
     missing = result["context_data"]["missing_permissions"]
     assert missing == {name: facts.permissions(name) for name in WRITE_COMMANDS}
+    readiness = result["context_data"]["readiness"]
+    assert {n for n, state in readiness.items() if state == "ready"} == (
+        ALL_COMMANDS - WRITE_COMMANDS) | {"Test Connection"}
+    for name in WRITE_COMMANDS:
+        assert readiness[name] == "missing " + ", ".join(facts.permissions(name))
+    assert all(read["ok"] for read in result["context_data"]["reads"])
 
 
-def test_app_without_roles_may_only_test_the_connection(connector: Any,
-                                                        emulator: Any) -> None:
-    result = connector.run("Test Connection", {}, emulator.connection(app="none"))
-    assert result["context_data"]["allowed_commands"] == ["Test Connection"]
-    missing = result["context_data"]["missing_permissions"]
-    assert missing == {name: facts.permissions(name) for name in facts.commands()
-                       if name != "Fetch Event" and facts.permissions(name)} | {
-        f"Fetch Event ({value})": resource["permissions"]
-        for value, resource in facts.event_types().items()}
+def test_optional_permissions_are_listed_for_a_read_only_app(connector: Any,
+                                                             emulator: Any) -> None:
+    result = connector.run("Test Connection", {}, emulator.connection(app="readonly"))
     optional = result["context_data"]["optional_permissions"]
-    assert optional == [{"for": o["for"], "any_of": o["permissions"], "granted": False}
-                        for r in facts.resources().values()
-                        for o in r.get("optional_permissions", [])]
+    assert [(o["for"], o["any_of"]) for o in optional] == [
+        (o["for"], o["permissions"]) for r in facts.resources().values()
+        for o in r.get("optional_permissions", [])]
     assert any("Policy.Read.All" in o["any_of"] for o in optional)
+
+
+def test_app_without_roles_fails_asking_for_admin_consent(emulator: Any, control: Any,
+                                                          tmp_path: Path) -> None:
+    control.clear_requests()
+    code, result, _ = run_cli(emulator.connection(app="none"), tmp_path,
+                              "run", "Test Connection")
+    assert code == 1
+    assert result["status"] == result["return_data"] == "Failed"
+    (error,) = result["errors"]
+    assert error["failure_indicator"] == "Test Connection failed. Failed to check the connector."
+    assert "grant admin consent for" in error["message"]
+    for permission in ("AuditLog.Read.All", "IdentityRiskEvent.Read.All",
+                       "IdentityRiskyUser.Read.All"):
+        assert permission in error["message"]
+    assert graph_calls(control) == []  # the token said it all
+
+
+def _no_wait() -> dict[str, Any]:
+    return {"sleep": lambda seconds: None}
+
+
+def test_unreachable_server_url_fails(connector: Any, emulator: Any) -> None:
+    connection = {**emulator.connection(), "server_url": "https://127.0.0.1:1"}
+    result = connector.plugin.run("Test Connection", {}, connection, options=_no_wait())
+    body = result.to_dict()
+    assert result.exit_code == 1 and body["status"] == "Failed"
+    assert "Cannot reach Microsoft Graph" in body["errors"][0]["message"]
+
+
+def test_graph_answering_5xx_to_every_read_fails(connector: Any, emulator: Any,
+                                                 control: Any) -> None:
+    control.faults(rate=1.0, statuses=[503], retry_after=None, seed=3, path="/v1.0/")
+    try:
+        result = connector.plugin.run("Test Connection", {}, emulator.connection(),
+                                      options=_no_wait())
+    finally:
+        control.faults()
+    body = result.to_dict()
+    assert result.exit_code == 1 and body["status"] == "Failed"
+    assert body["errors"][0]["status_code"] == 503
 
 
 def test_wrong_secret_fails_with_the_token_endpoint_error(connector: Any, emulator: Any,
@@ -86,4 +138,13 @@ def test_unknown_tenant_and_unknown_app_are_named(connector: Any, emulator: Any)
 
 def test_certificate_credential_works(connector: Any, emulator: Any) -> None:
     result = connector.run("Test Connection", {}, emulator.connection(app="cert"))
+    assert result["status"] == "Successful", result["errors"]
+
+
+def test_trailing_slashes_on_server_and_auth_url_are_accepted(connector: Any,
+                                                              emulator: Any) -> None:
+    base = emulator.connection(app="readonly")
+    pasted = {**base, "server_url": base["server_url"] + "/",
+              "auth_url": base["auth_url"] + "/"}
+    result = connector.run("Test Connection", {}, pasted)
     assert result["status"] == "Successful", result["errors"]

@@ -23,8 +23,10 @@ def test_readiness_follows_the_roles_the_app_was_granted(page: Any, console: Con
     full = _readiness(page, "emulator")
     assert full == {c.display_name: "ready" for c in commands}
     none = _readiness(page, "no-roles")
-    assert none == {c.display_name: "ready" if not c.permissions.all() else "not ready"
-                    for c in commands}
+    # an app without any needed role fails Test Connection: nothing is ready
+    assert all(none[c.display_name] != "ready" for c in commands if c.permissions.all())
+    section = page.locator("section.connection[data-connection='no-roles']")
+    assert "grant admin consent for" in section.locator(".error-line").inner_text()
 
 
 def test_secret_parameters_are_only_said_to_be_set(page: Any, console: ConsoleSession) -> None:

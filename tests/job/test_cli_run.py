@@ -72,3 +72,32 @@ def test_a_connection_without_permissions_fails_alone(emu: Any, tmp_path: Path) 
                for h in status["health"])
     secret = emu.connection(app="full").get("client_secret", "")
     assert secret and secret not in done.stdout + done.stderr
+
+
+def test_sink_lines_and_status_name_the_tenant_connection_and_file(emu: Any,
+                                                                   tmp_path: Path) -> None:
+    named = tmp_path / "prod.yaml"
+    named.write_text(yaml.safe_dump({**emu.connection(app="full"), "name": "contoso-prod"}))
+    unnamed = connection_file(emu, tmp_path, "readonly")  # labelled by its stem
+    state, sink = str(tmp_path / "state.db"), tmp_path / "events.ndjson"
+    done = job("run", "--connection", str(named), "--connection", unnamed,
+               "--event-type", "Risk Users", "--state", state, "--sink", str(sink),
+               "--no-pace", "--backfill-days", "30")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in sink.read_text().splitlines()]
+    assert lines and all(line["tenant_id"] == emu.tenant_ids[0] for line in lines)
+    assert {line["connection"] for line in lines} == {"contoso-prod", "readonly"}
+    assert f"contoso-prod ({named})" in done.stderr  # log lines name connection and file
+    status = json.loads(job("status", "--state", state).stdout)
+    assert {s["label"] for s in status["sources"]} == {f"contoso-prod ({named})",
+                                                       f"readonly ({unnamed})"}
+
+
+def test_a_bad_connection_file_is_named(emu: Any, tmp_path: Path) -> None:
+    good = connection_file(emu, tmp_path, "full")
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(yaml.safe_dump({**emu.connection(app="full"), "server_url": "ftp://x"}))
+    done = job("run", "--connection", good, "--connection", str(bad), "--state",
+               str(tmp_path / "state.db"), "--sink", str(tmp_path / "events.ndjson"))
+    assert done.returncode == 2
+    assert str(bad) in done.stderr and "Server URL" in done.stderr

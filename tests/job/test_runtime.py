@@ -449,12 +449,17 @@ def test_run_forever_stops_on_signal(tmp_path: Path) -> None:
     assert run_forever(job, 3600.0) == 0
 
 
-def test_progress_only_on_a_terminal() -> None:
-    quiet = io.StringIO()
+def test_progress_display_only_on_a_terminal() -> None:
+    quiet = io.StringIO()  # not a terminal: log lines (tests/job/test_progress.py), no display
     Progress(quiet).update("t", "signIn", 5, 1, None, force=True)
     assert quiet.getvalue() == ""
-    shown = io.StringIO()
-    progress = Progress(shown, enabled=True)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = Terminal()
+    progress = Progress(shown)
     progress.update("t", "signIn", 1500, 2, "2026-11-27T11:41:10.0000000Z", force=True)
     assert "1,500 events" in shown.getvalue()
 
