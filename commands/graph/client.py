@@ -158,7 +158,7 @@ class GraphClient:
         refreshed = False
         while True:
             if self.pacer is not None:
-                self.pacer.wait(self.settings.tenant, workload_name)
+                self.pacer.wait(self.settings.tenant, workload_name, self.settings.client_id)
             headers = {"Authorization": f"Bearer {self.auth.token()}",
                        "Accept": "application/json", "Prefer": PREFER}
             try:

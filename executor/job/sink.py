@@ -50,8 +50,10 @@ def encode(event_type: str, fields: Any, raw: Any) -> bytes:
 
 
 class Sink(Protocol):
-    path: str | None
-    """The absolute path for a file sink (its committed length is kept in the state)."""
+    @property
+    def path(self) -> str | None:
+        """The absolute path for a file sink (its committed length is kept in the state)."""
+        ...
 
     def recover(self, committed: int | None, staged: int = 0) -> int | None:
         """Bring the sink to ``committed`` (see the module text); the length to record."""

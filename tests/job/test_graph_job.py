@@ -24,7 +24,7 @@ def tenant(request: pytest.FixtureRequest) -> Iterator[tuple[Any, EmulatorContro
     """A small frozen emulator of its own (tests add records to it)."""
     from emulator import Emulator
 
-    options = {"seed": 3, "tenants": 2, "signins": 600, "frozen": True}
+    options: dict[str, Any] = {"seed": 3, "tenants": 2, "signins": 600, "frozen": True}
     options.update(getattr(request, "param", {}))
     with Emulator(**options) as emu:
         yield emu, EmulatorControl(emu)
@@ -70,7 +70,7 @@ def test_late_sign_in_and_offline_detection_are_delivered_once(tenant: Any,
     tid = job.tenant_ids()[0]
     now = moment_of(instant_key(emulator_now(control)))
     cursor = {s.source: s.cursor for s in job.store.sources()}
-    late_signin = moment_of(cursor["signIn"]) - timedelta(minutes=4)
+    late_signin = moment_of(str(cursor["signIn"])) - timedelta(minutes=4)
     post_records(control, "signIns", [{"id": "0c0ffee0-0000-4000-8000-000000000001",
                                        "createdDateTime": iso(late_signin)}], tenant=tid,
                  visible_from=iso(now + timedelta(seconds=30)))
