@@ -200,6 +200,17 @@ class GraphConnection:
                     record["eventType"] = source.name
             yield records  # an item that is not an object becomes the job's dead letter
 
+    def recent_requests(self, wall_now: float) -> list[list[Any]]:
+        """The pacer's requests still inside a limit's window (kept in the job's state)."""
+        pacer = getattr(self.client, "pacer", None)
+        return [] if pacer is None else [list(sent) for sent in pacer.recent(wall_now)]
+
+    def remember_requests(self, sent: list[Any], wall_now: float) -> None:
+        """Requests an earlier run sent: the first ones of this run wait for them."""
+        pacer = getattr(self.client, "pacer", None)
+        if pacer is not None:
+            pacer.remember(sent, wall_now)
+
     def health_check(self) -> str:
         """Test Connection: a token, and the application roles the job's event types need."""
         info = self.client.token_info()

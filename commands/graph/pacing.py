@@ -15,9 +15,10 @@ several event sources), since the identity-protection limit is shared by all app
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,28 @@ class Pacer:
             return [(*key, wall_now - (now - at)) for key, sent in self._sent.items()
                     for at in sent if now - at < self._window(self.limits[key[1]])]
 
-    def remember(self, sent: list[Sent], wall_now: float) -> None:
-        """Take requests sent by an earlier run (``recent``), so the next one waits for them."""
+    def remember(self, sent: Iterable[Sequence[Any]], wall_now: float) -> None:
+        """Take requests sent by an earlier run (``recent``), so the next one waits for them.
+
+        Connections of one tenant share a pacer and each saved its requests: a request already
+        known (the same key, within a millisecond) is not counted twice."""
         now = self.monotonic()
+        incoming: dict[tuple[str, str, str], list[float]] = {}
+        for tenant, name, app, wall in sent:
+            limit = self.limits.get(str(name).lower())
+            if limit is not None:
+                key = (str(tenant).lower(), str(name).lower(),
+                       str(app).lower() if limit.per_app else "")
+                incoming.setdefault(key, []).append(now - (wall_now - float(wall)))
         with self._lock:
-            for tenant, name, app, wall in sent:
-                limit = self.limits.get(name.lower())
-                if limit is None:
-                    continue
-                key = (tenant.lower(), name.lower(), app.lower() if limit.per_app else "")
-                queue = self._sent.setdefault(key, deque(maxlen=limit.requests))
-                merged = sorted([*queue, now - (wall_now - wall)])
+            for key, times in incoming.items():
+                queue = self._sent.setdefault(key, deque(maxlen=self.limits[key[1]].requests))
+                have = Counter(round(at * 1000) for at in queue)
+                merged = list(queue)
+                for at in times:
+                    if have[round(at * 1000)] > 0:
+                        have[round(at * 1000)] -= 1
+                        continue
+                    merged.append(at)
                 queue.clear()
-                queue.extend(merged[-limit.requests:])
+                queue.extend(sorted(merged))  # the deque keeps the newest

@@ -16,6 +16,10 @@ writer at a time and a page is never interleaved with another. A slow or failing
 holds only its own threads; the cycle ends when every connection has ended (or the cycle's
 budget is spent, after each one's page in hand).
 
+Pacing remembers: a connection that paces its requests (``recent_requests`` and
+``remember_requests``) has them kept in the state after every cycle and handed back at the first
+cycle of the next run, so back-to-back runs send nothing the service would throttle.
+
 Time is not taken on trust: a window never ends later than the local clock plus
 ``clock_tolerance``, whatever the service's ``Date`` says (a larger skew is a warning and is
 recorded for ``job status``); a cursor older than the service keeps records is moved up to what
@@ -137,6 +141,7 @@ class Job:
         self.dead_letters = dead_letters or DeadLetterFile(store.dead_letter_path)
         self._recovered = False
         self.max_concurrency = max(1, max_concurrency)
+        self._pacing_restored = False
         self._writing = threading.RLock()
         """One writer: a page's stage, commit and publish, or a failure's cut back."""
 
@@ -163,6 +168,33 @@ class Job:
             self.recover()
         self._cycle_ends = (None if self.cycle_budget is None
                             else self.monotonic() + self.cycle_budget)
+        if not self._pacing_restored:
+            self._restore_pacing()
+        try:
+            return self._cycle()
+        finally:
+            self._save_pacing()
+
+    def _restore_pacing(self) -> None:
+        """Hand each connection the requests an earlier run sent (it paces the first ones)."""
+        wall = self.clock().timestamp()
+        for connection in self.connections:
+            remember = getattr(connection, "remember_requests", None)
+            if remember is not None:
+                saved = self.store.recent_requests(connection.id)
+                if saved:
+                    remember(saved, wall)
+        self._pacing_restored = True
+
+    def _save_pacing(self) -> None:
+        """Keep each connection's recent requests, so the next run does not exceed a limit."""
+        wall = self.clock().timestamp()
+        for connection in self.connections:
+            recent = getattr(connection, "recent_requests", None)
+            if recent is not None:
+                self.store.set_recent_requests(connection.id, recent(wall))
+
+    def _cycle(self) -> CycleReport:
         report = CycleReport()
         if self.max_concurrency == 1 or len(self.connections) <= 1:
             for connection in self.connections:

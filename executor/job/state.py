@@ -20,6 +20,7 @@ or another spelling of the path reaches the same lock. Each state has an identit
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS sinks (path TEXT PRIMARY KEY, committed_length INTEGE
 CREATE TABLE IF NOT EXISTS dead_letters (
     connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (connection, source, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pacing (connection TEXT PRIMARY KEY, recent TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS health (
     connection TEXT PRIMARY KEY, label TEXT, checked_at TEXT, ok INTEGER, message TEXT,
     last_failure_at TEXT, last_failure TEXT);
@@ -225,6 +227,18 @@ class StateStore:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO sinks (path, committed_length, staged) "
                        "VALUES (?, ?, 0)", (path, length))
+
+    # Pacing ------------------------------------------------------------------------------
+
+    def recent_requests(self, connection: str) -> list[Any]:
+        """What the connection's pacer last recorded (opaque to the job; [] when nothing)."""
+        row = self._row("SELECT recent FROM pacing WHERE connection=?", (connection,))
+        return [] if row is None else list(json.loads(row[0]))
+
+    def set_recent_requests(self, connection: str, recent: list[Any]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO pacing VALUES (?, ?)",
+                       (connection, json.dumps(recent)))
 
     # Dead letters, clock skew, gaps, resets -------------------------------------------------
 

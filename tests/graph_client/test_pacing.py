@@ -117,3 +117,14 @@ def test_recent_requests_carry_over_to_a_new_pacer() -> None:
     stale = Pacer(sleep=lambda s: None, monotonic=lambda: 0.0)
     stale.remember(sent, wall_now=5100.0)  # long after: nothing to wait for
     assert stale.wait("t", "auditLogs", "app") == 0.0
+
+
+def test_requests_saved_by_two_connections_of_a_tenant_count_once() -> None:
+    first = Pacer(sleep=lambda s: None, monotonic=lambda: 50.0)
+    for _ in range(3):
+        first.wait("t", "auditLogs", "app")
+    sent = first.recent(wall_now=900.0)
+    later = Pacer(sleep=lambda s: None, monotonic=lambda: 0.0)
+    later.remember(sent, wall_now=900.0)
+    later.remember(sent, wall_now=900.0)  # the other connection's copy of the same requests
+    assert [later.wait("t", "auditLogs", "app") for _ in range(3)] == [0.0, 0.0, 11.0]

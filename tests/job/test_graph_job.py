@@ -184,3 +184,25 @@ def test_unordered_risk_pages_crash_mid_window_exactly_once(tenant: Any, tmp_pat
     risk = [r for r in requests if "identityProtection" in r["path"]]
     assert risk and all(r["status"] != 400 for r in risk)
     job.close()
+
+
+@pytest.mark.parametrize("tenant", [{"signins": 3000, "rate_limits": True}], indirect=True)
+def test_back_to_back_runs_get_no_429(tenant: Any, tmp_path: Path) -> None:
+    """Five runs, each a new process's pacer (restart), one right after the other on the
+    emulator's clock: the pacing kept in the state makes each run wait for the last one's
+    requests instead of meeting Graph's limits."""
+    emu, control = tenant
+    job = GraphJob(emu, control, tmp_path, page_size=500, pace=True)
+    control.clear_requests()
+    waited_at_start = []
+    for _ in range(5):
+        job.restart()
+        before = len(job.slept)
+        report = job.cycle()
+        assert not report.failed, report.to_dict()
+        waited_at_start.append(len(job.slept) > before)
+    statuses = Counter(r["status"] for r in control.graph_requests())
+    assert statuses[429] == 0, statuses
+    assert all(waited_at_start[1:])  # every later run paced behind the one before
+    assert job.compare() == (set(), set(), 0)
+    job.close()
