@@ -8,7 +8,6 @@ percent-encoded here (spaces as ``%20``, never ``+``), never concatenated by cal
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +40,7 @@ from commands.graph.transport import (
     request_sent,
 )
 from executor.errors import ConfigurationError, InvalidInput, RetriableError
+from executor.jsonfast import loads
 from executor.redaction import Redactor
 
 _FORBIDDEN_IN_PATH = ("..", "//", "?", "#", "\\")
@@ -251,7 +251,7 @@ class _Answer:
         if parse and 200 <= response.status_code < 300:
             rid = request_id(response)
             try:
-                body = json.loads(response.content) if response.content else {}
+                body = loads(response.content) if response.content else {}
             except RecursionError:
                 raise unexpected_response(response.status_code, "the JSON body is nested too "
                                           "deeply", request_id=rid) from None

@@ -5,6 +5,7 @@ Scenarios from reliability facts "Incremental fetch" (30-36) and the steady-stat
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -43,6 +44,9 @@ def test_two_tenants_three_types_match_the_ground_truth(tenant: Any, tmp_path: P
     assert (missing, unexpected, duplicates) == (set(), set(), 0)
     kinds = Counter(k[0] for k in sink_keys(job.sink_path))
     assert set(kinds) == set(event_types().names), kinds  # every event type the manifest declares
+    for line in job.sink_path.read_bytes().splitlines(keepends=True):  # orjson wrote them
+        assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"),
+                                  default=str).encode() + b"\n"
     job.sleep(600)
     assert job.cycle().delivered == 0  # nothing new: the overlap is re-read, nothing repeated
     job.close()
