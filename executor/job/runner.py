@@ -44,7 +44,7 @@ from executor.job.prefetch import prefetched
 from executor.job.progress import Progress
 from executor.job.sink import Sink, encode
 from executor.job.state import StateStore, utc_text
-from executor.job.step import fetch_step, finish_window, plan_window
+from executor.job.step import SeenKeys, fetch_step, finish_window, plan_window
 
 MAX_CONCURRENCY = 16
 """Connections fetched at once by default: the work is waiting on the service, not the CPU."""
@@ -296,7 +296,8 @@ class Job:
             raise
 
     def _fetch(self, connection: Connection, source: Source, run: SourceRun) -> None:
-        checkpoint = self.store.checkpoint(connection.id, source.name)
+        stored = self.store.checkpoint(connection.id, source.name)
+        checkpoint = Checkpoint(stored.cursor, SeenKeys(stored.seen))  # updated page by page
         run.cursor = checkpoint.cursor
         started = None
         if checkpoint.cursor is None:
@@ -365,7 +366,7 @@ class Job:
         try:
             for page in pages:
                 step = fetch_step(checkpoint, page, source, newest=newest, hold_cursor=hold,
-                                  window=window)
+                                  window=window, in_place=True)
                 if step.out_of_order and not hold:
                     log.warning("%s %s: records out of %s order; the cursor waits for the window's "
                                 "end", connection.label, source.name, source.cursor_field)
