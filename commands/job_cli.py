@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,11 @@ class GraphJobHooks:
                     pace = pacers.setdefault(settings.tenant.lower(),
                                              Pacer(sleep=time.sleep, monotonic=time.monotonic))
                 client = GraphClient(settings, redactor=redactor, retry=retry, pace=pace)
-                connection = GraphConnection(client, types,
-                                             name=resolved.get("name") or Path(path).stem,
-                                             file=str(path), page_size=args.page_size,
-                                             event_types=names)
+                connection = GraphConnection(
+                    client, types, name=resolved.get("name") or Path(path).stem,
+                    file=str(path), page_size=args.page_size, event_types=names,
+                    client_factory=partial(GraphClient, settings, redactor=redactor, retry=retry,
+                                           pace=pace))
                 connections.append(connection)
                 if connection.id in seen:
                     raise UsageError(f"{path}: the same tenant and client as an earlier "

@@ -23,6 +23,7 @@ permissions by value), not from here.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -150,14 +151,23 @@ def window_query(spec: EventSource, window: Window, page_size: int | None = None
 
 
 class GraphConnection:
-    """One tenant for the job: a :class:`~commands.graph.client.GraphClient` and its clock."""
+    """One tenant for the job: a :class:`~commands.graph.client.GraphClient` and its clock.
+
+    With a ``client_factory`` (a new client of the same tenant and app, sharing its pacer), each
+    event type reads through a client of its own, so the job may read them at once
+    (``concurrent_sources``); a client is never used from two threads at once."""
 
     def __init__(self, client: Any, types: EventTypes, *, name: str | None = None,
                  file: str | None = None,
                  local_now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  page_size: int | None = None,
-                 event_types: Sequence[str] | None = None) -> None:
+                 event_types: Sequence[str] | None = None,
+                 client_factory: Callable[[], Any] | None = None) -> None:
         self.client = client
+        self.client_factory = client_factory
+        self.concurrent_sources = client_factory is not None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
         self.types = types
         self.manifest = types.manifest
         self.event_types = tuple(types.names if event_types is None else event_types)
@@ -172,21 +182,34 @@ class GraphConnection:
         self.page_size = page_size
 
     def now(self) -> datetime:
-        """Graph's time: the last answer's ``Date``, carried forward on the client's clock."""
-        if self.client.server_date is None:
-            try:
-                self.client.token_info()  # one token request: its answer carries a Date
-            except Exception:  # the first page will report the problem properly
-                log.debug("no token yet for %s; using the local clock", self.label)
-        date, taken_at = self.client.server_date, self.client.server_date_at
-        if date is None or taken_at is None:
+        """Graph's time: the latest answer's ``Date``, carried forward on the client's clock."""
+        with self._clients_lock:
+            if self.client.server_date is None:
+                try:
+                    self.client.token_info()  # one token request: its answer carries a Date
+                except Exception:  # the first page will report the problem properly
+                    log.debug("no token yet for %s; using the local clock", self.label)
+            dated = [(c.server_date_at, c.server_date)
+                     for c in (self.client, *self._clients.values())
+                     if c.server_date is not None and c.server_date_at is not None]
+        if not dated:
             return self.local_now()
+        taken_at, date = max(dated, key=lambda pair: pair[0])
         return date + timedelta(seconds=self.client.monotonic() - taken_at)
+
+    def _client_for(self, source: Source) -> Any:
+        if self.client_factory is None:
+            return self.client
+        with self._clients_lock:
+            client = self._clients.get(source.name)
+            if client is None:
+                client = self._clients[source.name] = self.client_factory()
+            return client
 
     def pages(self, source: Source, window: Window) -> Iterator[Sequence[Record]]:
         spec = self.types.sources[source.name]
         params = window_query(spec, window, self.page_size, ordered=source.ordered)
-        for page in self.client.iter_pages(spec.path, params=params,
+        for page in self._client_for(source).iter_pages(spec.path, params=params,
                                            permissions=self.types.permissions(source.name),
                                            objects_only=False):
             records = page.get("value") or []
@@ -194,6 +217,17 @@ class GraphConnection:
                 if isinstance(record, dict):
                     record["eventType"] = source.name
             yield records  # an item that is not an object becomes the job's dead letter
+
+    def recent_requests(self, wall_now: float) -> list[list[Any]]:
+        """The pacer's requests still inside a limit's window (kept in the job's state)."""
+        pacer = getattr(self.client, "pacer", None)
+        return [] if pacer is None else [list(sent) for sent in pacer.recent(wall_now)]
+
+    def remember_requests(self, sent: list[Any], wall_now: float) -> None:
+        """Requests an earlier run sent: the first ones of this run wait for them."""
+        pacer = getattr(self.client, "pacer", None)
+        if pacer is not None:
+            pacer.remember(sent, wall_now)
 
     def health_check(self) -> str:
         """Test Connection's probe (a token, one read per granted permission family), then
@@ -214,4 +248,8 @@ class GraphConnection:
         return f"{expiry}; read {reads}"
 
     def close(self) -> None:
+        with self._clients_lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
         self.client.close()

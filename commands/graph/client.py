@@ -8,7 +8,6 @@ percent-encoded here (spaces as ``%20``, never ``+``), never concatenated by cal
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +41,7 @@ from commands.graph.transport import (
     request_sent,
 )
 from executor.errors import ConfigurationError, InvalidInput, RetriableError
+from executor.jsonfast import loads
 from executor.redaction import Redactor
 
 _FORBIDDEN_IN_PATH = ("..", "//", "?", "#", "\\")
@@ -161,7 +161,7 @@ class GraphClient:
         refreshed = False
         while True:
             if self.pacer is not None:
-                self.pacer.wait(self.settings.tenant, workload_name)
+                self.pacer.wait(self.settings.tenant, workload_name, self.settings.client_id)
             headers = {"Authorization": f"Bearer {self.auth.token()}",
                        "Accept": "application/json", "Prefer": PREFER}
             try:
@@ -261,7 +261,7 @@ class _Answer:
         if parse and 200 <= response.status_code < 300:
             rid = request_id(response)
             try:
-                body = json.loads(response.content) if response.content else {}
+                body = loads(response.content) if response.content else {}
             except RecursionError:
                 raise unexpected_response(response.status_code, "the JSON body is nested too "
                                           "deeply", request_id=rid) from None

@@ -15,21 +15,27 @@ several event sources), since the identity-protection limit is shared by all app
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Limit:
     requests: int
     per_seconds: float
+    per_app: bool = False
+    """The limit counts each application (client id) apart; otherwise all apps of a tenant."""
 
 
 GRAPH_LIMITS: dict[str, Limit] = {
     "identityProtection": Limit(1, 1.0),
-    "auditLogs": Limit(5, 10.0),
+    "auditLogs": Limit(5, 10.0, per_app=True),
 }
+
+Sent = tuple[str, str, str, float]
+"""One request sent: tenant, workload, app ("" for a limit shared by all apps), and when."""
 
 
 def workload(path: str) -> str:
@@ -38,32 +44,78 @@ def workload(path: str) -> str:
 
 
 class Pacer:
+    """Thread-safe: a request reserves its slot under the lock and sleeps outside it, so
+    threads of other tenants and workloads (or of the same one, in turn) never wait on a sleep
+    that is not theirs."""
+
     def __init__(self, *, sleep: Callable[[float], None], monotonic: Callable[[], float],
                  limits: Mapping[str, Limit] = GRAPH_LIMITS, margin: float = 0.1) -> None:
         self.sleep = sleep
         self.monotonic = monotonic
         self.limits = {name.lower(): limit for name, limit in limits.items()}
         self.margin = margin
-        self._sent: dict[tuple[str, str], deque[float]] = {}
+        self._sent: dict[tuple[str, str, str], deque[float]] = {}
         self._lock = threading.Lock()
         self.waited = 0.0
 
-    def wait(self, tenant: str, workload_name: str) -> float:
-        """Sleep until one more request to this workload fits under its limit; record it."""
-        key = (tenant.lower(), workload_name.lower())  # Graph's nextLinks may change the case
-        limit = self.limits.get(key[1])
+    def _key(self, tenant: str, workload_name: str, app: str) -> tuple[str, str, str] | None:
+        name = workload_name.lower()  # Graph's nextLinks may change the case
+        limit = self.limits.get(name)
         if limit is None:
+            return None
+        return tenant.lower(), name, app.lower() if limit.per_app else ""
+
+    def _window(self, limit: Limit) -> float:
+        return limit.per_seconds * (1 + self.margin)
+
+    def wait(self, tenant: str, workload_name: str, app: str = "") -> float:
+        """Sleep until one more request to this workload fits under its limit; record it."""
+        key = self._key(tenant, workload_name, app)
+        if key is None:
             return 0.0
-        window = limit.per_seconds * (1 + self.margin)
+        limit = self.limits[key[1]]
         with self._lock:
-            sent = self._sent.setdefault(key,
-                                         deque(maxlen=limit.requests))
-            slept = 0.0
+            sent = self._sent.setdefault(key, deque(maxlen=limit.requests))
+            now = self.monotonic()
+            at = now
             if len(sent) == limit.requests:
-                pause = window - (self.monotonic() - sent[0])
-                if pause > 0:
-                    self.sleep(pause)
-                    slept = pause
-            sent.append(self.monotonic())
-            self.waited += slept
-            return slept
+                at = max(now, sent[0] + self._window(limit))
+            sent.append(at)  # the slot is taken now; later requests queue behind it
+            pause = at - now
+            self.waited += pause
+        if pause > 0:
+            self.sleep(pause)
+        return pause
+
+    def recent(self, wall_now: float) -> list[Sent]:
+        """The requests still inside their limit's window, on the wall clock (to persist)."""
+        now = self.monotonic()
+        with self._lock:
+            return [(*key, wall_now - (now - at)) for key, sent in self._sent.items()
+                    for at in sent if now - at < self._window(self.limits[key[1]])]
+
+    def remember(self, sent: Iterable[Sequence[Any]], wall_now: float) -> None:
+        """Take requests sent by an earlier run (``recent``), so the next one waits for them.
+
+        Connections of one tenant share a pacer and each saved its requests: a request already
+        known (the same key, within a millisecond) is not counted twice."""
+        now = self.monotonic()
+        incoming: dict[tuple[str, str, str], list[float]] = {}
+        for tenant, name, app, wall in sent:
+            limit = self.limits.get(str(name).lower())
+            if limit is not None:
+                key = (str(tenant).lower(), str(name).lower(),
+                       str(app).lower() if limit.per_app else "")
+                incoming.setdefault(key, []).append(now - (wall_now - float(wall)))
+        with self._lock:
+            for key, times in incoming.items():
+                queue = self._sent.setdefault(key, deque(maxlen=self.limits[key[1]].requests))
+                have = Counter(round(at * 1000) for at in queue)
+                merged = list(queue)
+                for at in times:
+                    if have[round(at * 1000)] > 0:
+                        have[round(at * 1000)] -= 1
+                        continue
+                    merged.append(at)
+                queue.clear()
+                queue.extend(sorted(merged))  # the deque keeps the newest

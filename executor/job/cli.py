@@ -33,7 +33,7 @@ from executor.errors import IntegrationError, InvalidInput, UsageError
 from executor.job.instants import instant_key
 from executor.job.model import Connection, Source
 from executor.job.progress import Progress
-from executor.job.runner import CycleReport, Job
+from executor.job.runner import MAX_CONCURRENCY, CycleReport, Job
 from executor.job.schedule import run_forever, stop_on_signals
 from executor.job.sink import FileSink, SinkInUse, StreamSink
 from executor.job.state import StateStore
@@ -136,6 +136,9 @@ def build_parser(hooks: JobHooks) -> argparse.ArgumentParser:
                          metavar="SECONDS", help="a cycle ends after the page in hand once it "
                          "has run this long; the rest resumes next cycle (default 0: no limit; "
                          "keep it above the time one window of an unordered source takes)")
+        sub.add_argument("--max-concurrency", type=integer(1, 256), default=MAX_CONCURRENCY,
+                         metavar="N", help="connections fetched at once, each on its own "
+                         f"threads (default {MAX_CONCURRENCY}; 1: one after another)")
         hooks.add_arguments(sub)
         if name == "start":
             sub.add_argument("--every", type=number(0, 30 * DAY, low_open=True), required=True,
@@ -266,7 +269,8 @@ def _run(args: argparse.Namespace, redactor: Redactor, hooks: JobHooks) -> int:
                   backfill=timedelta(days=args.backfill_days),
                   health_every=args.health_check_every or None, stop=stop,
                   progress=Progress(), redact=redactor.text,
-                  cycle_budget=args.max_cycle_seconds or None)
+                  cycle_budget=args.max_cycle_seconds or None,
+                  max_concurrency=args.max_concurrency)
         summary_out = sys.stderr if args.sink == "-" else sys.stdout
         with stop_on_signals(stop):
             if args.verb == "run":

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 _POLL = 0.05
 
 
-def prefetched(pages: Iterable[T], depth: int = 1) -> Iterator[T]:
+def prefetched(pages: Iterable[T], depth: int = 1) -> Generator[T, None, None]:
     handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
     cancel = threading.Event()
 

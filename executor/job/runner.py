@@ -7,6 +7,19 @@ last committed page as the checkpoint; the next cycle reads again from there and
 what was not committed. For a source that is not ``ordered`` the cursor stays where it was until
 the window's last page, while the keys of each page still commit with it.
 
+Connections run concurrently, up to ``max_concurrency`` at once, each on its own thread, and
+so do the sources of a connection that can serve them at once (``concurrent_sources``): the
+work is waiting on the service, whose limits are per tenant and per workload, not per process.
+Everything shared is serialised: the state takes a lock per statement and transaction, and one
+lock covers a page's stage, commit and publish (and a failure's cut back), so the sink has one
+writer at a time and a page is never interleaved with another. A slow or failing connection
+holds only its own threads; the cycle ends when every connection has ended (or the cycle's
+budget is spent, after each one's page in hand).
+
+Pacing remembers: a connection that paces its requests (``recent_requests`` and
+``remember_requests``) has them kept in the state after every cycle and handed back at the first
+cycle of the next run, so back-to-back runs send nothing the service would throttle.
+
 Time is not taken on trust: a window never ends later than the local clock plus
 ``clock_tolerance``, whatever the service's ``Date`` says (a larger skew is a warning and is
 recorded for ``job status``); a cursor older than the service keeps records is moved up to what
@@ -21,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from executor.job.deadletters import DeadLetterFile
@@ -30,7 +44,10 @@ from executor.job.prefetch import prefetched
 from executor.job.progress import Progress
 from executor.job.sink import Sink, encode
 from executor.job.state import StateStore, utc_text
-from executor.job.step import fetch_step, finish_window, plan_window
+from executor.job.step import SeenKeys, fetch_step, finish_window, plan_window
+
+MAX_CONCURRENCY = 16
+"""Connections fetched at once by default: the work is waiting on the service, not the CPU."""
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
 """How far the service's clock may run ahead of the local one before the window stops following
@@ -102,7 +119,8 @@ class Job:
                  clock_tolerance: timedelta = CLOCK_TOLERANCE,
                  dead_letters: DeadLetterFile | None = None,
                  cycle_budget: float | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 max_concurrency: int = MAX_CONCURRENCY) -> None:
         self.sources = list(sources)
         self.connections = list(connections)
         self.store = store
@@ -122,6 +140,10 @@ class Job:
         self._cycle_ends: float | None = None
         self.dead_letters = dead_letters or DeadLetterFile(store.dead_letter_path)
         self._recovered = False
+        self.max_concurrency = max(1, max_concurrency)
+        self._pacing_restored = False
+        self._writing = threading.RLock()
+        """One writer: a page's stage, commit and publish, or a failure's cut back."""
 
     def recover(self) -> None:
         """Bring the sink to what the state says was committed (after a crash): publish the
@@ -146,23 +168,78 @@ class Job:
             self.recover()
         self._cycle_ends = (None if self.cycle_budget is None
                             else self.monotonic() + self.cycle_budget)
-        report = CycleReport()
+        if not self._pacing_restored:
+            self._restore_pacing()
+        try:
+            return self._cycle()
+        finally:
+            self._save_pacing()
+
+    def _restore_pacing(self) -> None:
+        """Hand each connection the requests an earlier run sent (it paces the first ones)."""
+        wall = self.clock().timestamp()
         for connection in self.connections:
-            if self._should_stop():
-                break
-            health = self.check_health(connection)
-            if health is not None:
-                report.health.append(health)
-            for source in self.sources:
+            remember = getattr(connection, "remember_requests", None)
+            if remember is not None:
+                saved = self.store.recent_requests(connection.id)
+                if saved:
+                    remember(saved, wall)
+        self._pacing_restored = True
+
+    def _save_pacing(self) -> None:
+        """Keep each connection's recent requests, so the next run does not exceed a limit."""
+        wall = self.clock().timestamp()
+        for connection in self.connections:
+            recent = getattr(connection, "recent_requests", None)
+            if recent is not None:
+                self.store.set_recent_requests(connection.id, recent(wall))
+
+    def _cycle(self) -> CycleReport:
+        report = CycleReport()
+        if self.max_concurrency == 1 or len(self.connections) <= 1:
+            for connection in self.connections:
                 if self._should_stop():
-                    if not self.stop.is_set():
-                        log.warning("%s %s: the cycle's time budget (%g s) is spent; it runs "
-                                    "next cycle", connection.label, source.name,
-                                    self.cycle_budget)
                     break
-                report.runs.append(self.run_source(connection, source))
+                self._run_connection(connection, report)
+        else:
+            parts = [CycleReport() for _ in self.connections]
+            gate = threading.BoundedSemaphore(self.max_concurrency)
+
+            def run(connection: Connection, part: CycleReport) -> None:
+                with gate:
+                    if not self._should_stop():
+                        self._run_connection(connection, part)
+
+            _in_threads([partial(run, c, p) for c, p in zip(self.connections, parts, strict=True)],
+                        "job-connection")
+            for part in parts:
+                report.runs.extend(part.runs)
+                report.health.extend(part.health)
         self.progress.done()
         return report
+
+    def _run_connection(self, connection: Connection, report: CycleReport) -> None:
+        """Health check, then every source: at once when the connection can serve them so."""
+        health = self.check_health(connection)
+        if health is not None:
+            report.health.append(health)
+        if len(self.sources) > 1 and getattr(connection, "concurrent_sources", False):
+            runs: list[SourceRun | None] = [None] * len(self.sources)
+
+            def run(index: int, source: Source) -> None:
+                runs[index] = self.run_source(connection, source)
+
+            _in_threads([partial(run, i, s) for i, s in enumerate(self.sources)], "job-source")
+            report.runs.extend(r for r in runs if r is not None)
+            return
+        for source in self.sources:
+            if self._should_stop():
+                if not self.stop.is_set():
+                    log.warning("%s %s: the cycle's time budget (%g s) is spent; it runs "
+                                "next cycle", connection.label, source.name,
+                                self.cycle_budget)
+                break
+            report.runs.append(self.run_source(connection, source))
 
     def check_health(self, connection: Connection, *, force: bool = False
                      ) -> dict[str, Any] | None:
@@ -200,8 +277,9 @@ class Job:
             log.debug("%s %s failure", connection.label, source.name, exc_info=True)
             # A page may be staged and not committed (drop it), or committed and not yet
             # published (publish it) before anything else is written.
-            self.sink.discard()
-            self._cut_back()
+            with self._writing:
+                self.sink.discard()
+                self._cut_back()
         self.store.run_finished(connection.id, source.name, utc_text(self.clock()), run.error)
         if run.error is None and not run.stopped:
             log.info("%s %s: %d new events in %d pages, cursor %s", connection.label,
@@ -219,7 +297,8 @@ class Job:
             raise
 
     def _fetch(self, connection: Connection, source: Source, run: SourceRun) -> None:
-        checkpoint = self.store.checkpoint(connection.id, source.name)
+        stored = self.store.checkpoint(connection.id, source.name)
+        checkpoint = Checkpoint(stored.cursor, SeenKeys(stored.seen))  # updated page by page
         run.cursor = checkpoint.cursor
         started = None
         if checkpoint.cursor is None:
@@ -288,28 +367,34 @@ class Job:
         try:
             for page in pages:
                 step = fetch_step(checkpoint, page, source, newest=newest, hold_cursor=hold,
-                                  window=window)
+                                  window=window, in_place=True)
                 if step.out_of_order and not hold:
                     log.warning("%s %s: records out of %s order; the cursor waits for the window's "
                                 "end", connection.label, source.name, source.cursor_field)
                 hold = hold or step.out_of_order
                 newest = step.newest
-                dead = self._file_dead_letters(connection, source, step.dead)
-                run.dead_letters += len(step.dead)
                 origin = getattr(connection, "attribution", None)
                 lines = [encode(source.name, self.mapper(record), record, origin)
                          for record in step.fresh]
-                length = self.sink.stage(lines)
-                self.store.commit(connection.id, source.name, step, sink_path=self.sink.path,
-                                  sink_length=length, staged=self.sink.staged_size, dead=dead)
-                self.sink.publish()
-                checkpoint = step.checkpoint
-                run.delivered += len(step.fresh)
-                run.pages += 1
-                run.cursor = checkpoint.cursor
-                self.progress.update(connection.label, source.name, run.delivered, run.pages,
-                                     run.cursor, window=(window.start, window.end)
-                                     if source.ordered and not hold else None)
+                with self._writing:
+                    if not self._recovered:
+                        raise RuntimeError("the sink could not be cut back to its committed "
+                                           "length; nothing more is written before a restart")
+                    dead = self._file_dead_letters(connection, source, step.dead)
+                    run.dead_letters += len(step.dead)
+                    length = self.sink.stage(lines)
+                    self.store.commit(connection.id, source.name, step,
+                                      sink_path=self.sink.path, sink_length=length,
+                                      staged=self.sink.staged_size, dead=dead)
+                    self.sink.publish()
+                    checkpoint = step.checkpoint
+                    run.delivered += len(step.fresh)
+                    run.pages += 1
+                    run.cursor = checkpoint.cursor
+                    self.progress.update(connection.label, source.name, run.delivered,
+                                         run.pages, run.cursor,
+                                         window=(window.start, window.end)
+                                         if source.ordered and not hold else None)
                 if self._should_stop():
                     run.stopped = True
                     log.info("%s %s: stopping after page %d at cursor %s", connection.label,
@@ -330,3 +415,27 @@ class Job:
                             source.name, letter.reason, self.dead_letters.path)
             self.dead_letters.write(connection.label, source.name, list(new.values()))
         return {key: letter.reason for key, letter in new.items()}
+
+
+def _in_threads(tasks: Sequence[Callable[[], None]], name: str) -> None:
+    """Run the tasks on threads of their own and wait for all; the first failure is raised.
+
+    Daemon threads, joined with a timeout so the main thread still takes signals: a second
+    SIGINT/SIGTERM (KeyboardInterrupt) leaves at once, as the sequential runner does."""
+    errors: list[BaseException] = []
+
+    def guarded(task: Callable[[], None]) -> None:
+        try:
+            task()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(task,), name=f"{name}-{i}", daemon=True)
+               for i, task in enumerate(tasks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+    if errors:
+        raise errors[0]

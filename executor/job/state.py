@@ -9,6 +9,9 @@ WAL with ``synchronous=FULL``: a commit is on disk when it returns, because the 
 publishes a page only after its commit (see :mod:`executor.job.sink`) and so must never find the
 state behind the sink after a power loss.
 
+Shared by the concurrent sources of one job: one SQLite connection, every statement and
+transaction under one re-entrant lock, so the writes of concurrent pages never interleave.
+
 One job per state: the lock is an ``flock`` on the database file itself, so a symlink, a hard link
 or another spelling of the path reaches the same lock. Each state has an identity (a UUID in
 ``meta``) that a file sink records, so a second state pointed at the same sink is refused.
@@ -17,8 +20,10 @@ or another spelling of the path reaches the same lock. Each state has an identit
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -48,6 +53,7 @@ CREATE TABLE IF NOT EXISTS sinks (path TEXT PRIMARY KEY, committed_length INTEGE
 CREATE TABLE IF NOT EXISTS dead_letters (
     connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (connection, source, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pacing (connection TEXT PRIMARY KEY, recent TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS health (
     connection TEXT PRIMARY KEY, label TEXT, checked_at TEXT, ok INTEGER, message TEXT,
     last_failure_at TEXT, last_failure TEXT);
@@ -87,16 +93,17 @@ class StateStore:
     def __init__(self, path: Path | str, *, lock: bool = True, readonly: bool = False) -> None:
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self._guard = threading.RLock()
         if readonly:
             if not self.path.exists():
                 raise UsageError(f"no job state at {self.path}")
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                      isolation_level=None)
+                                      isolation_level=None, check_same_thread=False)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if lock:
             self._take_lock()
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
@@ -118,7 +125,7 @@ class StateStore:
 
     @property
     def identity(self) -> str:
-        row = self.db.execute("SELECT value FROM meta WHERE key='identity'").fetchone()
+        row = self._row("SELECT value FROM meta WHERE key='identity'")
         return str(row[0]) if row else str(self.path.resolve())
 
     @property
@@ -137,29 +144,40 @@ class StateStore:
         self._lock_fd = fd
 
     def close(self) -> None:
-        self.db.close()
+        with self._guard:
+            self.db.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._guard:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """A query's rows, read under the lock (never inside another thread's transaction)."""
+        with self._guard:
+            return self.db.execute(sql, params).fetchall()
+
+    def _row(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
 
     # Checkpoints -------------------------------------------------------------------------
 
     def checkpoint(self, connection: str, source: str) -> Checkpoint:
-        row = self.db.execute("SELECT cursor FROM sources WHERE connection=? AND source=?",
-                              (connection, source)).fetchone()
-        seen = dict(self.db.execute(
+        row = self._row("SELECT cursor FROM sources WHERE connection=? AND source=?",
+                              (connection, source))
+        seen = dict(self._rows(
             "SELECT key, cursor FROM seen WHERE connection=? AND source=?",
-            (connection, source)).fetchall())
+            (connection, source)))
         return Checkpoint(row[0] if row else None, seen)
 
     def _ensure(self, db: sqlite3.Connection, connection: str, source: str,
@@ -201,8 +219,8 @@ class StateStore:
 
     def sink_commit(self, path: str) -> tuple[int, int] | None:
         """(committed length, bytes of the last page) of a sink; None when new to the state."""
-        row = self.db.execute("SELECT committed_length, staged FROM sinks WHERE path=?",
-                              (path,)).fetchone()
+        row = self._row("SELECT committed_length, staged FROM sinks WHERE path=?",
+                              (path,))
         return None if row is None else (int(row[0]), int(row[1]))
 
     def set_sink_length(self, path: str, length: int) -> None:
@@ -210,11 +228,23 @@ class StateStore:
             db.execute("INSERT OR REPLACE INTO sinks (path, committed_length, staged) "
                        "VALUES (?, ?, 0)", (path, length))
 
+    # Pacing ------------------------------------------------------------------------------
+
+    def recent_requests(self, connection: str) -> list[Any]:
+        """What the connection's pacer last recorded (opaque to the job; [] when nothing)."""
+        row = self._row("SELECT recent FROM pacing WHERE connection=?", (connection,))
+        return [] if row is None else list(json.loads(row[0]))
+
+    def set_recent_requests(self, connection: str, recent: list[Any]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO pacing VALUES (?, ?)",
+                       (connection, json.dumps(recent)))
+
     # Dead letters, clock skew, gaps, resets -------------------------------------------------
 
     def dead_letter_known(self, connection: str, source: str, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM dead_letters WHERE connection=? AND source=? "
-                               "AND key=?", (connection, source, key)).fetchone() is not None
+        return self._row("SELECT 1 FROM dead_letters WHERE connection=? AND source=? "
+                               "AND key=?", (connection, source, key)) is not None
 
     def record_skew(self, connection: str, source: str, seconds: float) -> None:
         with self.transaction() as db:
@@ -247,8 +277,8 @@ class StateStore:
 
     def backfill_start(self, connection: str, source: str) -> str | None:
         """Where the first window of a source began (None before its first run)."""
-        row = self.db.execute("SELECT backfill_start FROM sources WHERE connection=? AND "
-                              "source=?", (connection, source)).fetchone()
+        row = self._row("SELECT backfill_start FROM sources WHERE connection=? AND "
+                              "source=?", (connection, source))
         return row[0] if row else None
 
     def first_window(self, connection: str, source: str, start: str) -> None:
@@ -280,14 +310,14 @@ class StateStore:
                            "WHERE connection=?", (at, message, connection))
 
     def last_health_check(self, connection: str) -> str | None:
-        row = self.db.execute("SELECT checked_at FROM health WHERE connection=?",
-                              (connection,)).fetchone()
+        row = self._row("SELECT checked_at FROM health WHERE connection=?",
+                              (connection,))
         return row[0] if row else None
 
     # Reports -------------------------------------------------------------------------------
 
     def sources(self) -> list[SourceStatus]:
-        rows = self.db.execute(
+        rows = self._rows(
             "SELECT s.connection, s.label, s.source, s.cursor, s.backfill_start, "
             "s.events_delivered, "
             "s.last_run_started, s.last_run_finished, s.last_success, s.last_run_events, "
@@ -295,16 +325,16 @@ class StateStore:
             "k.connection=s.connection AND k.source=s.source), s.clock_skew_seconds, "
             "s.gap_from, s.gap_to, (SELECT COUNT(*) FROM dead_letters d WHERE "
             "d.connection=s.connection AND d.source=s.source) "
-            "FROM sources s ORDER BY s.connection, s.source").fetchall()
+            "FROM sources s ORDER BY s.connection, s.source")
         return [SourceStatus(*row) for row in rows]
 
     def health(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT connection, label, checked_at, ok, message, "
+        rows = self._rows("SELECT connection, label, checked_at, ok, message, "
                                "last_failure_at, last_failure FROM health "
-                               "ORDER BY connection").fetchall()
+                               "ORDER BY connection")
         return [{"connection": r[0], "label": r[1], "checked_at": r[2],
                  "ok": None if r[3] is None else bool(r[3]), "message": r[4],
                  "last_failure_at": r[5], "last_failure": r[6]} for r in rows]
 
     def sinks(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT path, committed_length FROM sinks").fetchall())
+        return dict(self._rows("SELECT path, committed_length FROM sinks"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -67,3 +68,63 @@ def test_pacer_windows_per_tenant_and_workload() -> None:
     assert pacer.wait("t", "w") == 0.0
     assert pacer.wait("t", "w") == pytest.approx(6.0)  # until 11 + 11
     assert slept == pytest.approx([11.0, 6.0])
+
+
+def test_a_sleeping_request_holds_no_other_tenant_or_workload() -> None:
+    """The slot is reserved under the lock, the sleep happens outside it."""
+    now = [0.0]
+    asleep, wake = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        asleep.set()
+        assert wake.wait(30)  # a bound, not a pause: the test releases it at once
+        now[0] += seconds
+
+    pacer = Pacer(sleep=sleep, monotonic=lambda: now[0], limits={"w": Limit(1, 1.0)})
+    pacer.wait("t", "w")
+    sleeper = threading.Thread(target=pacer.wait, args=("t", "w"))
+    sleeper.start()
+    assert asleep.wait(30)
+    assert pacer.wait("other-tenant", "w") == 0.0  # while tenant t's request sleeps
+    wake.set()
+    sleeper.join(30)
+    assert pacer.wait("t", "w") == pytest.approx(1.1)  # queued behind the sleeper's slot
+
+
+def test_sign_ins_are_paced_per_app_identity_protection_per_tenant() -> None:
+    now = [0.0]
+    pacer = Pacer(sleep=lambda s: None, monotonic=lambda: now[0])
+    assert sum(pacer.wait("t", "auditLogs", "app-1") for _ in range(5)) == 0.0
+    assert pacer.wait("t", "auditLogs", "app-2") == 0.0  # another app has its own five
+    assert pacer.wait("t", "auditLogs", "app-1") == pytest.approx(11.0)
+    assert pacer.wait("t", "identityProtection", "app-1") == 0.0
+    assert pacer.wait("t", "identityProtection", "app-2") == pytest.approx(1.1)  # shared
+
+
+def test_recent_requests_carry_over_to_a_new_pacer() -> None:
+    """What one run sent (on the wall clock) makes the next run's pacer wait for it."""
+    first = Pacer(sleep=lambda s: None, monotonic=lambda: 100.0)
+    first.wait("t", "identityProtection")
+    for _ in range(5):
+        first.wait("t", "auditLogs", "app")
+    sent = first.recent(wall_now=5000.0)
+    assert len(sent) == 6
+    later = Pacer(sleep=lambda s: None, monotonic=lambda: 7.0)  # another process's clock
+    later.remember(sent, wall_now=5000.5)  # half a second later on the wall clock
+    assert later.wait("t", "identityProtection") == pytest.approx(0.6)
+    assert later.wait("t", "auditLogs", "app") == pytest.approx(10.5)
+    assert Pacer(sleep=lambda s: None, monotonic=lambda: 0.0).recent(1.0) == []
+    stale = Pacer(sleep=lambda s: None, monotonic=lambda: 0.0)
+    stale.remember(sent, wall_now=5100.0)  # long after: nothing to wait for
+    assert stale.wait("t", "auditLogs", "app") == 0.0
+
+
+def test_requests_saved_by_two_connections_of_a_tenant_count_once() -> None:
+    first = Pacer(sleep=lambda s: None, monotonic=lambda: 50.0)
+    for _ in range(3):
+        first.wait("t", "auditLogs", "app")
+    sent = first.recent(wall_now=900.0)
+    later = Pacer(sleep=lambda s: None, monotonic=lambda: 0.0)
+    later.remember(sent, wall_now=900.0)
+    later.remember(sent, wall_now=900.0)  # the other connection's copy of the same requests
+    assert [later.wait("t", "auditLogs", "app") for _ in range(3)] == [0.0, 0.0, 11.0]

@@ -5,6 +5,7 @@ Scenarios from reliability facts "Incremental fetch" (30-36) and the steady-stat
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,7 +25,7 @@ def tenant(request: pytest.FixtureRequest) -> Iterator[tuple[Any, EmulatorContro
     """A small frozen emulator of its own (tests add records to it)."""
     from emulator import Emulator
 
-    options = {"seed": 3, "tenants": 2, "signins": 600, "frozen": True}
+    options: dict[str, Any] = {"seed": 3, "tenants": 2, "signins": 600, "frozen": True}
     options.update(getattr(request, "param", {}))
     with Emulator(**options) as emu:
         yield emu, EmulatorControl(emu)
@@ -43,6 +44,9 @@ def test_two_tenants_three_types_match_the_ground_truth(tenant: Any, tmp_path: P
     assert (missing, unexpected, duplicates) == (set(), set(), 0)
     kinds = Counter(k[0] for k in sink_keys(job.sink_path))
     assert set(kinds) == set(event_types().names), kinds  # every event type the manifest declares
+    for line in job.sink_path.read_bytes().splitlines(keepends=True):  # orjson wrote them
+        assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"),
+                                  default=str).encode() + b"\n"
     job.sleep(600)
     assert job.cycle().delivered == 0  # nothing new: the overlap is re-read, nothing repeated
     job.close()
@@ -70,7 +74,7 @@ def test_late_sign_in_and_offline_detection_are_delivered_once(tenant: Any,
     tid = job.tenant_ids()[0]
     now = moment_of(instant_key(emulator_now(control)))
     cursor = {s.source: s.cursor for s in job.store.sources()}
-    late_signin = moment_of(cursor["signIn"]) - timedelta(minutes=4)
+    late_signin = moment_of(str(cursor["signIn"])) - timedelta(minutes=4)
     post_records(control, "signIns", [{"id": "0c0ffee0-0000-4000-8000-000000000001",
                                        "createdDateTime": iso(late_signin)}], tenant=tid,
                  visible_from=iso(now + timedelta(seconds=30)))
@@ -183,4 +187,26 @@ def test_unordered_risk_pages_crash_mid_window_exactly_once(tenant: Any, tmp_pat
     requests = control.graph_requests()
     risk = [r for r in requests if "identityProtection" in r["path"]]
     assert risk and all(r["status"] != 400 for r in risk)
+    job.close()
+
+
+@pytest.mark.parametrize("tenant", [{"signins": 3000, "rate_limits": True}], indirect=True)
+def test_back_to_back_runs_get_no_429(tenant: Any, tmp_path: Path) -> None:
+    """Five runs, each a new process's pacer (restart), one right after the other on the
+    emulator's clock: the pacing kept in the state makes each run wait for the last one's
+    requests instead of meeting Graph's limits."""
+    emu, control = tenant
+    job = GraphJob(emu, control, tmp_path, page_size=500, pace=True)
+    control.clear_requests()
+    waited_at_start = []
+    for _ in range(5):
+        job.restart()
+        before = len(job.slept)
+        report = job.cycle()
+        assert not report.failed, report.to_dict()
+        waited_at_start.append(len(job.slept) > before)
+    statuses = Counter(r["status"] for r in control.graph_requests())
+    assert statuses[429] == 0, statuses
+    assert all(waited_at_start[1:])  # every later run paced behind the one before
+    assert job.compare() == (set(), set(), 0)
     job.close()

@@ -207,7 +207,7 @@ def test_failed_page_keeps_the_checkpoint_and_the_next_run_resumes(tmp_path: Pat
     report = h.cycle()
     assert report.failed and report.delivered == 4
     status = h.store.sources()[0]  # type: ignore[union-attr]
-    assert "injected failure" in status.last_error and status.cursor == key_of(
+    assert "injected failure" in str(status.last_error) and status.cursor == key_of(
         T0 + timedelta(minutes=3))
     assert h.cycle().delivered == 5
     assert sorted(delivered(h.sink_path).values()) == [1] * 9
@@ -427,7 +427,7 @@ def test_stream_sink_and_stop_between_pages(tmp_path: Path) -> None:
             stop.set()  # a signal arrives while the first page is being delivered
             yield page
 
-    conn.pages = pages_then_stop  # type: ignore[method-assign]
+    conn.pages = pages_then_stop  # type: ignore[method-assign,assignment]
     report = job.run_cycle()
     assert report.runs[0].stopped and report.delivered == 1
     assert len(out.getvalue().splitlines()) == 1
