@@ -98,8 +98,8 @@ class Connection(Protocol):
     """Stable across runs: checkpoints are stored under it."""
     label: str
     """Short, for logs and the progress line; no secret in it."""
-    attribution: Mapping[str, Any]
-    """Fields every sink line of this connection carries (which tenant, which connection)."""
+    # Optional member, read with getattr by the runner: ``attribution``, the fields every sink
+    # line of this connection carries (which tenant, which connection).
 
     def now(self) -> datetime:
         """The current time as the service sees it (so a skewed local clock loses nothing)."""
