@@ -47,8 +47,9 @@ def test_graphs_invalid_filter_clause_is_reported_as_graph_said(connector: Any,
     assert result["status"] == "Failed"
     (error,) = result["errors"]
     assert error == {"failure_indicator": "List Sign-In failed.", "status_code": 400,
-                     "message": error["message"]}
+                     "message": error["message"], "request_id": error["request_id"]}
     assert "Invalid filter clause" in error["message"]
+    assert error["request_id"]  # Graph's request-id header, for a support case
 
 
 def test_a_short_page_before_top_keeps_an_exact_continuation(emulator: Any,

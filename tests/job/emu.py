@@ -77,11 +77,17 @@ def check_cursors(status: Sequence[Any], tenant_ids: Sequence[str], started: str
     header's whole seconds). :func:`expected_keys` takes its window from the job's own cursor,
     so without this a cursor that stalled would pass unnoticed."""
     floor = key_of(moment_of(instant_key(started)) - lag - margin)
-    rows = [row for row in status if row.label in tenant_ids]
+    rows = [row for row in status if tenant_of(row) in tenant_ids]
     assert rows, "no source in the job state"
     for row in rows:
         assert row.cursor is not None and row.cursor >= floor, (
             f"{row.label} {row.source}: cursor {row.cursor} behind {floor}")
+
+
+def tenant_of(row: Any) -> str:
+    """The tenant of a job-status row: its connection id is ``TENANT/CLIENT`` (its label names
+    the connection and its file, for people)."""
+    return str(row.connection).split("/")[0]
 
 
 def expected_keys(control: EmulatorControl, status: Sequence[Any],
@@ -90,7 +96,7 @@ def expected_keys(control: EmulatorControl, status: Sequence[Any],
     :func:`check_cursors` for the cursor itself)."""
     expected: set[Key] = set()
     for row in status:
-        tenant = row.label
+        tenant = tenant_of(row)
         if tenant not in tenant_ids:
             continue
         field = SOURCES[row.source].time_field
@@ -185,7 +191,7 @@ class GraphJob:
         return report
 
     def tenant_ids(self) -> list[str]:
-        return [c.label for c in self.connections]
+        return [c.id.split("/")[0] for c in self.connections]
 
     def compare(self) -> tuple[set[Key], set[Key], int]:
         """(missing, unexpected, duplicates) of the sink against the ground truth."""
