@@ -22,6 +22,7 @@ from typing import Any
 from commands import registry
 from commands.listing import collect, require_available
 from commands.odata import quote
+from commands.retention import check_filter_dates, clamp_window
 from executor.errors import ManifestError
 from executor.job.instants import instant_key
 from executor.model import CommandSpec, ResourceSpec
@@ -143,6 +144,9 @@ def most_recent(events: list[dict[str, Any]], source: EventSource,
 def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> CommandOutput:
     source = event_sources(context.command)[inputs["event_type"]]
     require_available(context, source.resource)
+    inputs = dict(inputs)
+    warnings = clamp_window(source.resource, inputs, context.now())
+    check_filter_dates(inputs.get("filter") or "", source.resource, context.now())
     limit = inputs.get("number_of_events_fetched")
     params = query(source, inputs)
     pages = client.iter_pages(source.path, params=params,
@@ -163,4 +167,4 @@ def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> Command
         key_fields={"count": len(events), "event_type": source.event_type},
         context_data={"filter": params["$filter"],
                       "ids": [e["id"] for e in events if "id" in e]},
-        events=mapped)
+        events=mapped, warnings=warnings)

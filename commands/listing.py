@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from commands import registry
 from commands.paths import resource_path
+from commands.retention import check_filter_dates
 from executor.errors import InvalidInput, ManifestError
 from executor.model import ResourceSpec
 from executor.plugin import CommandContext
@@ -109,13 +111,63 @@ def command_resource(context: CommandContext, inputs: Mapping[str, Any]) -> Reso
     return resource
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else None)
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def check_continuation(link: str, collection_url: str, inputs: Mapping[str, Any]) -> str:
+    """A Next Link this command may follow: https, on the connection's Server URL, naming the
+    command's own collection, and not mixed with Filter or Select (the link carries them).
+    Anything else is refused before any request: the token goes only where it belongs."""
+    for other, name in (("filter", "Filter"), ("select", "Select")):
+        if inputs.get(other):
+            raise InvalidInput("Next Link", f"continues a previous result with its own Filter "
+                               f"and Select; give it without {name}")
+    parts = urlsplit(link)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise InvalidInput("Next Link", "must be an https:// URL (the next_link of a previous "
+                           "result)")
+    if parts.username is not None or parts.password is not None or parts.fragment \
+            or "\\" in link:
+        raise InvalidInput("Next Link", "must not contain user information, a fragment or "
+                           "backslashes")
+    expected = urlsplit(collection_url)
+    if _origin(link) != _origin(collection_url):
+        raise InvalidInput("Next Link", f"points to {parts.hostname}, not to this "
+                           f"connection's Server URL ({expected.scheme}://{expected.netloc})")
+    path = unquote(parts.path).rstrip("/").casefold()
+    if path != unquote(expected.path).rstrip("/").casefold():
+        raise InvalidInput("Next Link", f"is for {parts.path or '/'}, not for this command's "
+                           f"collection {expected.path}")
+    return link
+
+
 @registry.handler("list")
 def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> CommandOutput:
-    """Any list command: ``GET`` the command's resource with Filter, Select and Top."""
+    """Any list command: ``GET`` the command's resource with Filter, Select and Top, or
+    continue a previous result from its Next Link (skipping Next Link Skip items of it)."""
     resource = command_resource(context, inputs)
     require_available(context, resource)
-    pages = client.iter_pages(resource_path(resource, context.command, inputs),
-                              params=list_params(inputs, resource),
-                              permissions=context.command.permissions.for_inputs(inputs),
-                              max_items=inputs.get("top"), unique_key="id")
-    return listing_output(collect(pages))
+    check_filter_dates(inputs.get("filter") or "", resource, context.now())
+    path = resource_path(resource, context.command, inputs)
+    permissions = context.command.permissions.for_inputs(inputs)
+    skip = inputs.get("next_link_skip") or 0
+    top = inputs.get("top")
+    if inputs.get("next_link"):
+        link = check_continuation(inputs["next_link"], client.url(path), inputs)
+        pages = client.iter_link(link, permissions=permissions,
+                                 max_items=top + skip if top else None, unique_key="id")
+    elif skip:
+        raise InvalidInput("Next Link Skip", "applies only with Next Link")
+    else:
+        pages = client.iter_pages(path, params=list_params(inputs, resource),
+                                  permissions=permissions, max_items=top, unique_key="id")
+    listing = collect(pages)
+    if skip:
+        listing.items = listing.items[skip:]
+    return listing_output(listing)

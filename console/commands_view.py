@@ -76,8 +76,8 @@ def _placeholder(spec: Any) -> str:
 def form_field(spec: Any) -> FormField:
     allowed = tuple(getattr(spec, "allowed_values", ()) or ())
     kind = {"integer": "integer", "datetime": "datetime", "list": "list"}.get(spec.type, "text")
-    if allowed:
-        kind = "choice"
+    if allowed:  # an open enum takes any value: a text field with the known ones suggested
+        kind = "suggest" if getattr(spec, "open", False) else "choice"
     choices = tuple(
         Choice(str(getattr(a, "value", a)), str(getattr(a, "display_name", a))) for a in allowed)
     only_when = getattr(spec, "only_when", None)

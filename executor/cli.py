@@ -189,6 +189,8 @@ def _run(args: argparse.Namespace, plugin: Any, redactor: Redactor,
     options = {"mappings_file": args.mappings} if args.mappings else {}
     with _connection(args, start_emulator) as connection:
         result = plugin.run(command, inputs, connection, redactor=redactor, options=options)
+    for warning in result.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
     if output_format(args) == "table":
         from executor.table_view import render_result
 

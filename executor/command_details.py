@@ -30,9 +30,14 @@ def input_details(spec: Any) -> dict[str, Any]:
         "example": getattr(spec, "example", None),
         "description": getattr(spec, "description", None),
     }
+    if getattr(spec, "open", False):
+        detail["suggested"] = detail.pop("allowed")  # any value passes; these are known ones
+        detail["allowed"] = []
     only_when = getattr(spec, "only_when", None)
     if only_when:
-        detail["only_when"] = {"input": only_when[0], "values": list(only_when[1])}
+        detail["only_when"] = {"input": only_when[0], "values": list(only_when[1]),
+                               "otherwise": ("ignored" if getattr(spec, "ignored_elsewhere",
+                                                                  False) else "refused")}
     return detail
 
 

@@ -41,7 +41,9 @@ def _relative_refs(node: Any) -> Any:
 
 def input_schema(spec: InputSpec, resource: ResourceSpec | None) -> dict[str, Any]:
     schema: dict[str, Any] = dict(_BY_TYPE[spec.type])
-    if spec.type == "enum":
+    if spec.type == "enum" and spec.open:
+        schema = {"type": "string", "minLength": 1}
+    elif spec.type == "enum":
         schema = ({"$ref": spec.allowed_values_ref} if spec.allowed_values_ref
                   else {"enum": [a.value for a in spec.allowed_values]})
     if "$ref" in spec.schema:

@@ -81,6 +81,8 @@ def _normalise_enum(spec: InputSpec, value: Any) -> str:
     for allowed in spec.allowed_values:
         if key in (fold(allowed.value), fold(allowed.display_name)):
             return allowed.value
+    if spec.open:  # the known values are suggestions; the schema's pattern checks the rest
+        return text.strip()
     raise InvalidInput(spec.display_name,
                        f"{_quote(text)} is not one of {describe_allowed(spec.allowed_values)}")
 
@@ -151,14 +153,18 @@ class InputValidator:
                 given[spec.id] = (spec, value)
         return given
 
-    def validate(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """Normalised, validated inputs keyed by input id; raises :class:`InvalidInput`."""
+    def validate(self, raw: Mapping[str, Any],
+                 warnings: list[str] | None = None) -> dict[str, Any]:
+        """Normalised, validated inputs keyed by input id; raises :class:`InvalidInput`.
+        An input given where it does not apply is dropped, and said in ``warnings``."""
         given = self._by_name(raw)
         values: dict[str, Any] = {}
         for spec_id, (spec, value) in given.items():
             values[spec_id] = _NORMALISERS[spec.type](spec, value)
         self._apply_defaults(values)
-        self._check_applicability(values)
+        ignored = self._drop_inapplicable(values)
+        if warnings is not None:
+            warnings.extend(ignored)
         self._check_schema(values)
         self._check_order(values)
         self._run_checks(values)
@@ -188,7 +194,11 @@ class InputValidator:
             if spec.required and spec.id not in values:
                 raise InvalidInput(spec.display_name, "is required")
 
-    def _check_applicability(self, values: dict[str, Any]) -> None:
+    def _drop_inapplicable(self, values: dict[str, Any]) -> list[str]:
+        """Inputs that apply only to some values of another (Risk Level: only to risk event
+        types) are refused elsewhere, or ignored with one warning each when the manifest says
+        ``ignored_elsewhere`` (as the reference documents Risk Level and Risk Event Type)."""
+        warnings: list[str] = []
         for spec in self.command.inputs:
             if spec.only_when is None or spec.id not in values:
                 continue
@@ -196,12 +206,17 @@ class InputValidator:
             other = next(s for s in self.command.inputs if s.id == other_id)
             if values.get(other_id) not in allowed:
                 names = {v.value: v.display_name for v in other.allowed_values}
-                wanted = " or ".join(names.get(a, a) for a in allowed)
+                wanted = ", ".join(names.get(a, a) for a in allowed)
                 given = str(values.get(other_id))
                 actual = names.get(given, given)
-                raise InvalidInput(spec.display_name,
-                                   f"applies only when {other.display_name} is {wanted} "
-                                   f"(it is {actual})")
+                if not spec.ignored_elsewhere:
+                    raise InvalidInput(spec.display_name,
+                                       f"applies only when {other.display_name} is one of "
+                                       f"{wanted} (it is {actual})")
+                del values[spec.id]
+                warnings.append(f"Input '{spec.display_name}' ignored: it applies only when "
+                                f"{other.display_name} is one of {wanted} (it is {actual})")
+        return warnings
 
     def _check_schema(self, values: dict[str, Any]) -> None:
         error = self.store.first_error(self.command.input_schema, values)

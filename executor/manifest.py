@@ -92,6 +92,8 @@ def _input(raw: dict[str, Any], store: SchemaStore, where: str,
         schema=raw.get("schema", {}), maximum_from_resource=raw.get("maximum_from_resource"),
         items_from_resource=raw.get("items_from_resource"),
         path_parameter=raw.get("path_parameter"),
+        open=bool(raw.get("open", False)),
+        ignored_elsewhere=bool(raw.get("ignored_elsewhere", False)),
     )
 
 
@@ -105,7 +107,7 @@ def _resource(raw: dict[str, Any]) -> ResourceSpec:
         unavailable_in_clouds=tuple(raw.get("unavailable_in_clouds", ())),
         optional_permissions=tuple(OptionalPermissions(tuple(o["permissions"]), o["for"])
                                    for o in raw.get("optional_permissions", ())),
-        source=raw["source"])
+        source=raw["source"], retention_days=raw.get("retention_days"))
 
 
 def _lookup(resources: dict[str, ResourceSpec], name: str, where: str) -> ResourceSpec:

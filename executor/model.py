@@ -33,6 +33,11 @@ class InputSpec:
     items_from_resource: str | None = None
     path_parameter: str | None = None
     """The ``{name}`` in the resource's path that this input's value fills."""
+    ignored_elsewhere: bool = False
+    """Given where ``only_when`` does not hold: ignored with a warning (else refused)."""
+    open: bool = False
+    """An enum whose allowed values are suggestions: other values pass as typed (an API field
+    that is an open string, where new values appear)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,8 @@ class ResourceSpec:
     unavailable_in_clouds: tuple[str, ...] = ()
     optional_permissions: tuple[OptionalPermissions, ...] = ()
     source: str = ""
+    retention_days: int | None = None
+    """How long the API keeps records (their ``cursor`` time); None: no limit to check."""
 
 
 @dataclass(frozen=True)

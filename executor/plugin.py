@@ -128,7 +128,8 @@ class Plugin:
             if not isinstance(inputs or {}, Mapping) or not isinstance(connection or {}, Mapping):
                 raise UsageError("inputs and connection must each be a mapping of names "
                                  "to values")
-            values = self.validator(command).validate(inputs or {})
+            warnings: list[str] = []
+            values = self.validator(command).validate(inputs or {}, warnings)
             resolved = resolve_connection(self.manifest, self.store, connection or {})
             for secret in secret_values(self.manifest, resolved):
                 redactor.add(secret)
@@ -155,15 +156,20 @@ class Plugin:
                 raise UsageError("the plugin registered no API client")
             client = self.registry.client_factory(context)
             output = self.registry.handlers[command.handler_name](client, values, context)
-            return self._finish(command, output, redactor)
+            warnings.extend(output.warnings)
+            result = self._finish(command, output, redactor)
         except IntegrationError as exc:
-            return self._failed(command.display_name, command.failure_indicator, exc, redactor)
+            result = self._failed(command.display_name, command.failure_indicator, exc,
+                                  redactor)
         except Exception as exc:  # the error boundary: no traceback reaches the user
-            return self._internal_error(command, exc, redactor)
+            result = self._internal_error(command, exc, redactor)
         finally:
             close = getattr(client, "close", None)
             if callable(close):
                 close()
+        # In the result only: the CLI writes them to stderr, the Python API never does.
+        result.warnings = [one_line(redactor.text(w)) for w in warnings]
+        return result
 
     def _internal_error(self, command: CommandSpec, exc: Exception,
                         redactor: Redactor) -> Result:

@@ -47,6 +47,8 @@ class CommandOutput:
     errors: list[ErrorEntry] = field(default_factory=list)
     """Errors of a partial success: some batches or ids failed while others went through."""
     partial: bool = False
+    warnings: list[str] = field(default_factory=list)
+    """What the handler did differently from what was asked (logged, and in the result)."""
 
 
 @dataclass
@@ -60,6 +62,9 @@ class Result:
     events: list[dict[str, Any]] | None = None
     errors: list[ErrorEntry] = field(default_factory=list)
     exit_code: int = EXIT_SUCCESSFUL
+    warnings: list[str] = field(default_factory=list)
+    """What the run did differently from what was asked (an input ignored where it does not
+    apply, ...); also logged to stderr."""
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -73,4 +78,6 @@ class Result:
         if self.events is not None:
             body["events"] = self.events
         body["errors"] = [e.to_dict() for e in self.errors]
+        if self.warnings:
+            body["warnings"] = list(self.warnings)
         return body

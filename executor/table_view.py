@@ -109,6 +109,9 @@ def render_result(result: dict[str, Any], width: int | None = None) -> str:
         lines += [f"  {e.get('failure_indicator')} "
                   f"({e.get('status_code') if e.get('status_code') is not None else '-'}): "
                   f"{e.get('message')}" for e in errors]
+    warnings = result.get("warnings") or []
+    if warnings:
+        lines += ["", "Warnings"] + [f"  {w}" for w in warnings]
     for where, rows in result_rows(result):
         lines += ["", f"{where}: {len(rows)} row(s)"]
         lines += ["  " + line for line in rows_view(rows, width - 2)]
@@ -136,8 +139,8 @@ def render_details(details: list[dict[str, Any]]) -> str:
         if command.get("permissions"):
             lines.append(f"  Permissions: {', '.join(command['permissions'])}")
         rows = [(i["name"], "yes" if i.get("required") else "no", i.get("type"),
-                 ", ".join(map(text, i.get("allowed") or [])), i.get("default"),
-                 i.get("example")) for i in command.get("inputs", [])]
+                 _allowed_cell(i), i.get("default"), i.get("example"))
+                for i in command.get("inputs", [])]
         if rows:
             lines += ["  " + line for line in table(
                 ("Input", "Required", "Type", "Allowed", "Default", "Example"), rows, cut=60)]
@@ -145,3 +148,10 @@ def render_details(details: list[dict[str, Any]]) -> str:
             lines.append("  (no inputs)")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def _allowed_cell(detail: dict[str, Any]) -> str:
+    """The allowed values, or for an open input "any, such as" its suggested ones."""
+    if detail.get("suggested"):
+        return "any, such as " + ", ".join(map(text, detail["suggested"]))
+    return ", ".join(map(text, detail.get("allowed") or []))

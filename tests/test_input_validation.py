@@ -48,15 +48,9 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
      "Medium"),
     ("Fetch Event", {"Risk Detail": "Password Reset By Admin"}, "Risk Detail",
      "Admin Generated Temporary Password"),
-    ("Fetch Event", {"Event Type": "Risk Detections", "Risk Event Type": "Alien Travel"},
-     "Risk Event Type", "Unlikely Travel"),
+    ("Fetch Event", {"Event Type": "Risk Detections", "Risk Event Type": "Alien Travel!"},
+     "Risk Event Type", "a risk event type such as unfamiliarFeatures"),
     ("Fetch Event", {"Event Type": "unknownFutureValue"}, "Event Type", "Risk Users"),
-    # inputs that do not apply to Sign-in Logs
-    ("Fetch Event", {"Risk Level": "High"}, "Risk Level", "applies only when Event Type"),
-    ("Fetch Event", {"Event Type": "Sign-in Logs", "Risk Event Type": "Unlikely Travel"},
-     "Risk Event Type", "applies only when Event Type"),
-    ("Fetch Event", {"Event Type": "Risk Users", "Risk Event Type": "Unlikely Travel"},
-     "Risk Event Type", "Risk Detections"),
     # dates
     ("Fetch Event", {"Start Time": "04/16/2024 01:00 AM", "End Time": "04/15/2024 01:00 AM"},
      "Start Time", "is after End Time"),

@@ -22,7 +22,7 @@ from commands.graph.auth import TokenInfo, TokenProvider, token_info
 from commands.graph.errors import error_from_response, unexpected_response
 from commands.graph.logs import LogRedaction, logger
 from commands.graph.pacing import Pacer, workload
-from commands.graph.paging import PageIterator
+from commands.graph.paging import PageIterator, check_next_link
 from commands.graph.retry import (
     SHARED_SLOTS,
     Backoff,
@@ -128,6 +128,16 @@ class GraphClient:
                             self.url(path), params, base_url=self.settings.server_url,
                             max_items=max_items, objects_only=objects_only,
                             unique_key=unique_key)
+
+    def iter_link(self, link: str, permissions: Sequence[str] = (),
+                  max_items: int | None = None, *, unique_key: str | None = None
+                  ) -> PageIterator:
+        """Continue a collection from a previous ``@odata.nextLink``: followed only on this
+        connection's Graph host (the same check as every nextLink)."""
+        url = check_next_link(link, self.settings.server_url, set())
+        return PageIterator(lambda url, query: self._get_json(url, query, permissions),
+                            url, None, base_url=self.settings.server_url,
+                            max_items=max_items, unique_key=unique_key)
 
     def post_action(self, path: str, body: Any, permissions: Sequence[str] = ()) -> int:
         """POST an action; the HTTP status (204 for the risky-user actions)."""

@@ -209,3 +209,42 @@ def test_user_principal_names_do_not_apply_to_service_principals(connector: Any,
     assert result.exit_code == 2
     assert "User Principal Names" in result.errors[0].message
     assert control.graph_requests() == []
+
+
+def test_inputs_that_do_not_apply_are_ignored_with_a_warning(emulator: Any, control: Any,
+                                                             tmp_path: Any) -> None:
+    from tests.commands.support import graph_calls, run_cli
+
+    control.clear_requests()
+    code, result, stderr = run_cli(emulator.connection(), tmp_path, "run", "Fetch Event",
+                                   "-i", "Event Type=Sign-in Logs", "-i", "Risk Level=High",
+                                   "-i", "Risk Event Type=Unlikely Travel",
+                                   "-i", "Number of Event(s) Fetched=2")
+    assert code == 0 and result["status"] == "Successful", result["errors"]
+    warnings = result["warnings"]
+    assert len(warnings) == 2
+    assert {w.split("'")[1] for w in warnings} == {"Risk Level", "Risk Event Type"}
+    assert all("ignored" in w and "Sign-in Logs" in w for w in warnings)
+    assert all(w in stderr for w in warnings)
+    (call,) = graph_calls(control, "/auditLogs/signIns")
+    assert "riskLevel" not in call["params"]["$filter"]
+    assert "riskEventType" not in call["params"]["$filter"]
+
+
+def test_risk_event_type_takes_a_value_graph_may_add(connector: Any, emulator: Any,
+                                                     control: Any) -> None:
+    from tests.commands.support import graph_calls
+
+    control.clear_requests()
+    result = connector.run("Fetch Event", {"Event Type": "Risk Detections",
+                                           "Risk Event Type": "brandNewDetection2027"},
+                           emulator.connection())
+    assert result["status"] == "Successful", result["errors"]
+    assert "warnings" not in result
+    (call,) = graph_calls(control, "/identityProtection/riskDetections")
+    assert "riskEventType eq 'brandNewDetection2027'" in call["params"]["$filter"]
+    known = connector.run("Fetch Event", {"Event Type": "Risk Detections",
+                                          "Risk Event Type": "Unlikely Travel"},
+                          emulator.connection())
+    assert "riskEventType eq 'unlikelyTravel'" in known["context_data"]["filter"]
+

@@ -26,7 +26,12 @@ def test_every_command_of_the_manifest_has_a_form(page: Any, console: ConsoleSes
             label = page.locator(f"label[for='in-{spec.id}']")
             assert spec.display_name in label.inner_text()
             assert (label.locator("abbr.required").count() == 1) == spec.required
-            if spec.allowed_values:
+            if spec.allowed_values and spec.open:  # any value: a text field with suggestions
+                assert page.get_attribute(f"#in-{spec.id}", "type") == "text"
+                suggested = page.locator(f"#list-{spec.id} option").evaluate_all(
+                    "options => options.map(o => o.value)")
+                assert [a.display_name for a in spec.allowed_values] == suggested
+            elif spec.allowed_values:
                 offered = page.locator(f"#in-{spec.id} option").all_inner_texts()
                 assert [a.display_name for a in spec.allowed_values] == offered[1:]
 
