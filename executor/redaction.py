@@ -18,6 +18,8 @@ MASK = "***"
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _MIN_SECRET = 4
+_SHARED_MAX = 256
+"""Strings up to this length are shared between equal values of a copy (see ``data``)."""
 
 
 def variants(secret: str) -> set[str]:
@@ -57,14 +59,22 @@ class Redactor:
         return _JWT.sub(MASK, value)
 
     def data(self, value: Any) -> Any:
-        """A copy of JSON-like data with every string redacted (keys included)."""
+        """A copy of JSON-like data with every string redacted (keys included).
+
+        Equal strings of the copy are one object: a listing repeats the same values (app
+        names, statuses, locations, property names) thousands of times, and a result holds
+        only about 3x the size of its JSON instead of 4x."""
+        return self._copy(value, {})
+
+    def _copy(self, value: Any, shared: dict[str, str]) -> Any:
         if isinstance(value, str):
-            return self.text(value)
+            text = self.text(value)
+            return shared.setdefault(text, text) if len(text) <= _SHARED_MAX else text
         if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.data(v)
+            return {self._copy(k, shared) if isinstance(k, str) else k: self._copy(v, shared)
                     for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.data(v) for v in value]
+            return [self._copy(v, shared) for v in value]
         return value
 
 
