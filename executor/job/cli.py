@@ -24,7 +24,6 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
@@ -148,6 +147,8 @@ def build_parser(hooks: JobHooks) -> argparse.ArgumentParser:
                               "events delivered, last error, clock skew, gaps, dead letters; "
                               "health checks")
     status.add_argument("--state", required=True, metavar="PATH")
+    status.add_argument("--output", choices=["table", "json"],
+                        help="table (the default on a terminal) or JSON (otherwise)")
     reset = verbs.add_parser("reset", help="move one source's cursor on purpose (after a long "
                              "outage, or to read a period again)")
     reset.add_argument("--state", required=True, metavar="PATH")
@@ -277,7 +278,11 @@ def _run(args: argparse.Namespace, redactor: Redactor, hooks: JobHooks) -> int:
                 report = job.run_cycle()
                 _print(summary_out, report.to_dict())
                 return _exit_code(report)
-            run_forever(job, args.every, on_cycle=_log_cycle)
+            schedule = _Schedule(state, args.every)
+            try:
+                run_forever(job, args.every, on_cycle=schedule.cycle_done)
+            finally:
+                schedule.stopped()
             return EXIT_SUCCESSFUL
     finally:
         for connection in connections:
@@ -285,6 +290,34 @@ def _run(args: argparse.Namespace, redactor: Redactor, hooks: JobHooks) -> int:
         if sink is not None:
             sink.close()
         state.close()
+
+
+class _Schedule:
+    """Keeps ``job start``'s period and next cycle in the state, for ``job status``: cycles
+    start ``every`` seconds apart, or at once when one ran longer (as ``run_forever`` does)."""
+
+    def __init__(self, state: StateStore, every: float,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        from executor.job.status_view import SCHEDULE_KEY
+
+        self.state, self.every, self.clock, self.key = state, every, clock, SCHEDULE_KEY
+        self.cycle_started = clock()
+        self._write(None)
+
+    def _write(self, next_run: datetime | None) -> None:
+        value = {"every": self.every,
+                 "next_run": None if next_run is None else
+                 next_run.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self.state.set_meta(self.key, json.dumps(value))
+
+    def cycle_done(self, report: CycleReport) -> None:
+        _log_cycle(report)
+        self.cycle_started = max(self.cycle_started + timedelta(seconds=self.every),
+                                 self.clock())
+        self._write(self.cycle_started)
+
+    def stopped(self) -> None:
+        self.state.set_meta(self.key, None)
 
 
 def _log_cycle(report: CycleReport) -> None:
@@ -300,20 +333,19 @@ def _exit_code(report: CycleReport) -> int:
     return EXIT_FAILED if failed == len(report.runs) else EXIT_PARTIAL
 
 
-def _status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace, now: datetime | None = None) -> int:
+    from executor.cli import output_format
+    from executor.job.status_view import render_status, status_report
+
     try:
-        state = StateStore(args.state, readonly=True)
-        try:
-            sources = [asdict(s) for s in state.sources()]
-            health, sinks = state.health(), state.sinks()
-        finally:
-            state.close()
+        report = status_report(args.state, now or datetime.now(UTC))
     except sqlite3.Error as exc:
         raise UsageError(f"--state {args.state}: not a job state ({exc})") from None
-    for entry in sources:
-        entry["event_type"] = entry.pop("source")
-    _print(sys.stdout, {"state": str(Path(args.state).resolve()), "sources": sources,
-                        "health": health, "sinks": sinks})
+    if output_format(args) == "table":
+        sys.stdout.write(render_status(report))
+        sys.stdout.flush()
+    else:
+        _print(sys.stdout, report)
     return EXIT_SUCCESSFUL
 
 

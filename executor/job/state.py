@@ -314,6 +314,18 @@ class StateStore:
                               (connection,))
         return row[0] if row else None
 
+    def set_meta(self, key: str, value: str | None) -> None:
+        """A job-wide note (the schedule of ``job start``); None removes it."""
+        with self.transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key=?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self._row("SELECT value FROM meta WHERE key=?", (key,))
+        return None if row is None else str(row[0])
+
     # Reports -------------------------------------------------------------------------------
 
     def sources(self) -> list[SourceStatus]:
@@ -338,3 +350,18 @@ class StateStore:
 
     def sinks(self) -> dict[str, int]:
         return dict(self._rows("SELECT path, committed_length FROM sinks"))
+
+
+def job_running(path: Path | str) -> bool:
+    """Whether a job holds the state's lock now (tried with a shared lock, released at once)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False
