@@ -159,3 +159,17 @@ def test_fetch_event_shows_its_mapped_events_as_a_table(page: Any, console: Cons
     raw_columns = page.locator("#tab-raw table.list thead th").all_inner_texts()
     ids = page.locator(f"#tab-raw table.list tbody td:nth-child({raw_columns.index('id') + 1})")
     assert set(ids.all_text_contents()) <= known
+
+
+def test_an_ignored_input_is_shown_as_a_warning(page: Any, console: ConsoleSession,
+                                                control: EmulatorControl) -> None:
+    _open(page, console, "fetch-event")
+    page.select_option("#connection", "emulator")
+    page.select_option("#in-event_type", "signIn")
+    page.fill("#in-number_of_events_fetched", "1")
+    page.fill("#in-risk_event_type", "Unlikely Travel")  # a suggestion of the text field
+    page.click("#run")
+    page.wait_for_selector("#result-status")
+    assert page.inner_text("#result-status") == "Successful"
+    (warning,) = page.locator("#result-warnings li").all_inner_texts()
+    assert "Risk Event Type" in warning and "ignored" in warning
