@@ -3,7 +3,7 @@
     job run   --connection FILE [--connection FILE]... [--event-type TYPE]... --state PATH
               --sink PATH|- [--backfill-days N] [--mappings FILE]
     job start --every SECONDS (the same options) [--health-check-every SECONDS]
-    job status --state PATH
+    job status --state PATH [--output table|json]
     job reset --state PATH --source TYPE [--since TIME]
 
 Everything about one particular API (its event types, its connections, its own options) comes
@@ -143,9 +143,10 @@ def build_parser(hooks: JobHooks) -> argparse.ArgumentParser:
             sub.add_argument("--every", type=number(0, 30 * DAY, low_open=True), required=True,
                              metavar="SECONDS",
                              help="seconds from the start of one cycle to the next")
-    status = verbs.add_parser("status", help="per source and connection: cursor, last run, "
-                              "events delivered, last error, clock skew, gaps, dead letters; "
-                              "health checks")
+    status = verbs.add_parser("status", help="whether a job is running, its next run; per "
+                              "source and connection: cursor, last run, events delivered, "
+                              "stale, last error, clock skew, clamped gaps, dead letters; "
+                              "health checks (a table on a terminal, else JSON)")
     status.add_argument("--state", required=True, metavar="PATH")
     status.add_argument("--output", choices=["table", "json"],
                         help="table (the default on a terminal) or JSON (otherwise)")
