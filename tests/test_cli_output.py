@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,16 @@ def test_table_of_an_action_lists_each_ids_outcome(connection_file: str) -> None
 
 
 def test_table_of_a_fetch_shows_each_event(connection_file: str) -> None:
+    # A window days back: detections that other tests' actions add meanwhile are newer.
+    now = datetime.now(UTC)
+    window = ("-i", f"Start Time={(now - timedelta(days=10)):%Y-%m-%dT%H:%M:%SZ}",
+              "-i", f"End Time={(now - timedelta(days=3)):%Y-%m-%dT%H:%M:%SZ}")
     run = _cli("fetch", "-i", "Event Type=Risk Detections", "-i",
-               "Number of Event(s) Fetched=2", "--connection", connection_file)
+               "Number of Event(s) Fetched=2", *window, "--connection", connection_file)
     events = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(events) == 2
     table = _cli("fetch", "-i", "Event Type=Risk Detections", "-i",
-                 "Number of Event(s) Fetched=2", "--connection", connection_file,
+                 "Number of Event(s) Fetched=2", *window, "--connection", connection_file,
                  "--output", "table").stdout
     assert "Events: 2 row(s)" in table
     for event in events:
