@@ -253,3 +253,22 @@ def test_commands_details_suggest_the_known_risk_event_types(connector: Any,
                                                       for a in spec.allowed_values]
     assert inputs["Risk Level"]["only_when"]["otherwise"] == "ignored"
     assert inputs["User Principal Names"]["only_when"]["otherwise"] == "refused"
+
+
+def test_the_table_view_lists_the_warnings(emulator: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    connection_file = tmp_path / "connection.yaml"
+    connection_file.write_text(yaml.safe_dump(emulator.connection()))
+    run = subprocess.run([sys.executable, str(ROOT / "connector.py"), "run", "Fetch Event",
+                          "-i", "Risk Level=High", "-i", "Number of Event(s) Fetched=1",
+                          "--output", "table", "--connection", str(connection_file)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0
+    lines = run.stdout.splitlines()
+    warning = lines[lines.index("Warnings") + 1].strip()
+    assert warning.startswith("Input 'Risk Level' ignored")
+    assert f"warning: {warning}" in run.stderr.splitlines()
