@@ -32,7 +32,7 @@ import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
 from commands.graph.logs import logger
-from commands.graph.settings import GraphSettings
+from commands.graph.settings import MAX_CONNECT_TIMEOUT, GraphSettings
 from commands.graph.watchdog import DeadlineAdapter, exchange
 from executor.redaction import Redactor
 
@@ -74,19 +74,24 @@ class Transport:
                            "TLS = false): anyone on the network path can read the token")
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-                params: Any = None, json: Any = None, data: Any = None) -> requests.Response:
-        """Send one request; raises ``requests.RequestException`` on a transport failure."""
+                params: Any = None, json: Any = None, data: Any = None,
+                within: float | None = None) -> requests.Response:
+        """Send one request; raises ``requests.RequestException`` on a transport failure.
+
+        ``within`` shortens Timeout Seconds for this request (what is left of a command)."""
         sent_headers = dict(headers or {})
         client_request_id = str(uuid.uuid4())
         sent_headers["client-request-id"] = client_request_id
         started = time.perf_counter()
         timeout = self.settings.timeout_seconds
+        if within is not None:
+            timeout = max(0.001, min(timeout, within))
         deadline = time.monotonic() + timeout
         try:
             with exchange(timeout) as watched:
                 try:
                     response = self._exchange(method, url, sent_headers, params, json, data,
-                                              deadline)
+                                              timeout, deadline)
                 except requests.RequestException as exc:
                     if watched.expired and not isinstance(exc, DeadlineExceeded):
                         # the watchdog cut the connection: whatever broke, the deadline did it
@@ -104,12 +109,13 @@ class Transport:
         return response
 
     def _exchange(self, method: str, url: str, headers: dict[str, str], params: Any,
-                  json: Any, data: Any, deadline: float) -> requests.Response:
+                  json: Any, data: Any, timeout: float, deadline: float) -> requests.Response:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             response = self.session.request(
                 method, url, headers=headers, params=params, json=json, data=data,
-                timeout=self.settings.timeouts, allow_redirects=False, stream=True)
+                timeout=(min(MAX_CONNECT_TIMEOUT, timeout), timeout), allow_redirects=False,
+                stream=True)
             try:
                 if response._content is False:  # not yet read (by a response hook)
                     response._content = self._read_body(response, deadline)
@@ -131,7 +137,7 @@ class Transport:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise DeadlineExceeded(
-                        f"no complete response within {self.settings.timeout_seconds:g} s",
+                        "no complete response within the deadline",
                         request=response.request, response=response)
                 _limit_next_read(raw, remaining)
                 chunk = raw.read1(_CHUNK, decode_content=True)
