@@ -57,6 +57,7 @@ class Exchange:
     def finish(self) -> None:
         with self._lock:
             self._finished = True
+            self._connection = None  # the pool's again: never cut it for this exchange
 
 
 def _cut(connection: HTTPConnection) -> None:
