@@ -80,9 +80,11 @@ class GraphClient:
         if isinstance(pace, Pacer):
             self.pacer: Pacer | None = pace
         else:
-            self.pacer = Pacer(sleep=sleep, monotonic=monotonic) if pace else None
+            self.pacer = Pacer(sleep=self._pace, monotonic=monotonic) if pace else None
         self._rng = rng or random.Random()
         self.command_timeout = command_timeout
+        self._sending = ("GET", "")
+        """The request being sent (what a pacing wait that would pass the total names)."""
         self._command_ends = None if command_timeout is None else monotonic() + command_timeout
         self.transport = Transport(settings, redactor)
         self.auth = TokenProvider(settings, self.transport, redactor, self._log_redaction,
@@ -165,6 +167,7 @@ class GraphClient:
         backoff = Backoff(self.retry, self._rng)
         workload_name = _workload_of(url, self.settings.api_version)
         refreshed = False
+        self._sending = (method, url)
         while True:
             self._left(method, url)
             if self.pacer is not None:
@@ -218,11 +221,15 @@ class GraphClient:
             raise self._out_of_time(method, url)
         return left
 
-    def _wait(self, seconds: float, method: str, url: str) -> None:
+    def _pace(self, seconds: float) -> None:
+        """The pacer's sleep (before a request to a rate-limited workload), within the total."""
+        self._wait(seconds, *self._sending, why="its pacing wait")
+
+    def _wait(self, seconds: float, method: str, url: str, why: str = "a retry") -> None:
         """Sleep before a retry, unless the command's total would pass first."""
         left = self._left(method, url)
         if left is not None and seconds >= left:
-            raise self._out_of_time(method, url, f"a retry in {seconds:.3g} s would pass it")
+            raise self._out_of_time(method, url, f"{why} of {seconds:.3g} s would pass it")
         self.sleep(seconds)
 
     def _out_of_time(self, method: str, url: str, why: str = "") -> RetriableError:

@@ -37,7 +37,7 @@ def test_a_command_ends_failed_when_its_total_would_pass(connector: Any, emulato
     assert result["status"] == "Failed"
     (error,) = result["errors"]
     assert "Command Timeout Seconds (60 s)" in error["message"], error["message"]
-    assert "a retry in 25 s would pass it" in error["message"]
+    assert "a retry of 25 s would pass it" in error["message"]
     assert sum(clock.slept) <= 60  # it stopped before the wait that would overrun
     assert len(graph_calls(control, "signIns")) == 3  # 0 s, 25 s, 50 s; not a 4th at 75 s
 
@@ -87,3 +87,25 @@ def test_time_running_out_during_the_read_back_leaves_an_accepted_action_unverif
     assert all("Command Timeout Seconds passed during the read back" in o["message"]
                for o in outcomes), outcomes
     assert sum(clock.slept) <= 20
+
+
+def test_a_bulk_action_out_of_time_fails_only_the_ids_not_sent(
+        connector: Any, own_tenant: tuple[Any, Any]) -> None:
+    """Paced at Graph's one identityProtection request per second, 12 batches of 60 take 11 s:
+    with 10 s, the first batches are accepted and the rest fail, naming the deadline."""
+    emulator, control = own_tenant
+    control.post("behaviour", {"action_delay_seconds": 0})
+    have = control.records("riskyUsers")
+    control.post("records/riskyUsers", {"records": [{}] * (720 - len(have))})
+    ids = [r["id"] for r in control.records("riskyUsers")][:720]
+    clock = SteppedClock(control)
+    result = connector.run("Dismiss Risky User", {"User IDs": ids},
+                           {**emulator.connection(), "command_timeout_seconds": 10},
+                           options={**clock.options(), "pace": True})
+    assert result["status"] == "Partially Successful", result["errors"]
+    outcomes = {o["id"]: o for o in result["context_data"]["results"]}
+    failed = [i for i in ids if outcomes[i]["outcome"] == "failed"]
+    assert len(ids) - len(failed) >= 60 and len(failed) >= 60
+    assert failed == ids[-len(failed):]  # the batches not sent yet, nothing else
+    assert all("Command Timeout Seconds (10 s)" in outcomes[i]["message"] for i in failed)
+    assert sum(clock.slept) <= 10
