@@ -20,7 +20,7 @@ import orjson
 
 _OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
             | orjson.OPT_APPEND_NEWLINE)
-_SMALL_FLOAT = re.compile(rb"[:\[,]-?(?:\d+(?:\.\d+)?e-\d(?!\d)|0\.0000\d*[,\]}])")
+_SMALL_FLOAT = re.compile(rb"(?:^|[:\[,])-?(?:\d+(?:\.\d+)?e-\d(?!\d)|0\.0000\d*[,\]}\n])")
 """A number orjson writes unlike Python (see the module text); only looked for when the line
 holds ``e-`` or ``0.0000`` at all."""
 
