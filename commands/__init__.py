@@ -34,8 +34,9 @@ def _make_client(context: Any) -> Any:
     from commands.graph.settings import GraphSettings
 
     options = context.options
-    return GraphClient(GraphSettings.from_connection(context.connection),
-                       redactor=context.redactor,
+    settings = GraphSettings.from_connection(context.connection)
+    return GraphClient(settings, redactor=context.redactor,
+                       command_timeout=settings.command_timeout_seconds,
                        **{k: options[k] for k in ("sleep", "monotonic", "retry", "pace")
                           if k in options})
 

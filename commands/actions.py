@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from commands import registry
+from commands.graph import COMMAND_TIMEOUT
 from commands.listing import command_resource, require_available
 from commands.paths import guid_segment
-from executor.errors import ApiError, ManifestError
+from executor.errors import ApiError, ManifestError, RetriableError
 from executor.model import ActionSpec
 from executor.plugin import CommandContext
 from executor.result import CommandOutput, ErrorEntry, Status
@@ -170,15 +171,19 @@ def read_back(poster: _Poster, outcomes: list[Outcome], expected: str | None,
     was found in their outcomes."""
     accepted_ids = [o.item_id for o in outcomes if o.succeeded]
     waited = 0.0
-    found = poster.states(accepted_ids)
-    while sleep is not None and waited < budget and any(
+    found = _states_in_time(poster, accepted_ids)
+    while found is not None and sleep is not None and waited < budget and any(
             _pending(found.get(i), expected) for i in accepted_ids if i in found):
         step = min(READ_BACK_STEP, budget - waited)
         sleep(step)
         waited += step
-        found = poster.states(accepted_ids)
+        found = _states_in_time(poster, accepted_ids)
     for outcome in outcomes:
         if not outcome.succeeded:
+            continue
+        if found is None:
+            outcome.message = ("not verified: Command Timeout Seconds passed during the read "
+                               "back (the action was accepted)")
             continue
         record = found.get(outcome.item_id)
         if record is None:
@@ -192,6 +197,17 @@ def read_back(poster: _Poster, outcomes: list[Outcome], expected: str | None,
             outcome.message = (f"not verified: after {waited:g} s riskState is still "
                                f"{record.get('riskState')} (isProcessing "
                                f"{str(record.get('isProcessing')).lower()})")
+
+
+def _states_in_time(poster: _Poster, ids: Sequence[str]) -> dict[str, dict[str, Any]] | None:
+    """:meth:`_Poster.states`, or None once the command's total has passed: the actions were
+    accepted, so running out of time while reading back leaves them unverified, not failed."""
+    try:
+        return poster.states(ids)
+    except RetriableError as exc:
+        if exc.code != COMMAND_TIMEOUT:
+            raise
+        return None
 
 
 def _pending(record: dict[str, Any] | None, expected: str | None) -> bool:

@@ -83,6 +83,7 @@ class Dispatcher:
                 response = self._identity(req)
             if after:
                 response = self._fault_response(req, decision, bool(graph_match)) or response
+        response.trickle = decision.trickle
         if decision.kind and (response.drop or response.status == decision.status):
             entry["fault"] = decision.kind
         response.headers.setdefault("request-id", req.request_id)

@@ -25,6 +25,8 @@ METHOD_STATUSES = {
 }
 ALL_STATUSES = frozenset(s for statuses in METHOD_STATUSES.values() for s in statuses)
 DEFAULT_RETRY_AFTER = 5.0
+DEFAULT_TRICKLE_MS = 200
+TRICKLE_PARTS = ("headers", "body")
 # Graph's documented service limits (throttling-limits page).
 IDENTITY_PROTECTION_LIMIT = (1, 1.0)  # 1 request per 1 s, per tenant, all apps
 SIGN_IN_LIMIT = (5, 10.0)  # 5 requests per 10 s, per app per tenant
@@ -46,10 +48,13 @@ class FaultConfig:
     max_faults: int | None = None
     after_handler: bool = False
     token_throttle: bool = False  # the token endpoint answers 429, Retry-After: 60
+    trickle: str | None = None  # "headers" or "body": sent one byte at a time
+    trickle_ms: int = DEFAULT_TRICKLE_MS
 
     @property
     def active(self) -> bool:
-        return self.rate > 0 or self.drop_rate > 0 or self.latency_ms is not None
+        return (self.rate > 0 or self.drop_rate > 0 or self.latency_ms is not None
+                or self.trickle is not None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,8 @@ class FaultConfig:
             "max_faults": self.max_faults,
             "after_handler": self.after_handler,
             "token_throttle": self.token_throttle,
+            "trickle": self.trickle,
+            "trickle_ms": self.trickle_ms,
         }
 
 
@@ -76,7 +83,8 @@ def _fraction(body: dict[str, Any], name: str) -> float:
 def parse_config(body: dict[str, Any]) -> FaultConfig:
     """Validate a `POST /_emulator/faults` body (without its `rate_limits` key)."""
     known = {"rate", "statuses", "retry_after", "latency_ms", "drop_rate", "seed", "path",
-             "max_faults", "after_handler", "rate_limits", "token_throttle"}
+             "max_faults", "after_handler", "rate_limits", "token_throttle", "trickle",
+             "trickle_ms"}
     unknown = set(body) - known
     if unknown:
         raise FaultConfigError(f"unknown fault settings: {', '.join(sorted(unknown))}")
@@ -127,6 +135,13 @@ def parse_config(body: dict[str, Any]) -> FaultConfig:
     token_throttle = body.get("token_throttle", False)
     if not isinstance(token_throttle, bool):
         raise FaultConfigError("'token_throttle' must be true or false")
+    trickle = body.get("trickle")
+    if trickle is not None and trickle not in TRICKLE_PARTS:
+        raise FaultConfigError("'trickle' must be \"headers\", \"body\" or null")
+    trickle_ms = body.get("trickle_ms", DEFAULT_TRICKLE_MS)
+    if (not isinstance(trickle_ms, int) or isinstance(trickle_ms, bool)
+            or not 1 <= trickle_ms <= 60_000):
+        raise FaultConfigError("'trickle_ms' must be whole milliseconds from 1 to 60000")
     return FaultConfig(
         rate=_fraction(body, "rate"),
         statuses=statuses,
@@ -138,6 +153,8 @@ def parse_config(body: dict[str, Any]) -> FaultConfig:
         max_faults=max_faults,
         after_handler=after,
         token_throttle=token_throttle,
+        trickle=trickle,
+        trickle_ms=trickle_ms,
     )
 
 
@@ -151,6 +168,7 @@ class Decision:
     retry_after: str | None = None  # header value
     early_retry: bool = False
     kind: str | None = None  # "random", "drop", "early_retry", "rate_limit"
+    trickle: tuple[str, float] | None = None  # (part, seconds between bytes)
 
 
 @dataclass
@@ -226,6 +244,8 @@ class FaultEngine:
         if cfg.latency_ms is not None:
             low, high = cfg.latency_ms
             decision.latency_s = (low + int(u_latency * max(high - low, 0))) / 1000
+        if cfg.trickle is not None:
+            decision.trickle = (cfg.trickle, cfg.trickle_ms / 1000)
         if not budget_left:
             return decision
         if u_drop < cfg.drop_rate:

@@ -48,6 +48,8 @@ class Response:
     body: bytes | None = None
     stream: Iterable[bytes] | None = None
     drop: bool = False
+    trickle: tuple[str, float] | None = None
+    """("headers" or "body", seconds between bytes): that part is sent one byte at a time."""
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None,

@@ -11,6 +11,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +87,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.rfile.readline(65537)
 
     def _write(self, response: Response) -> None:
+        if response.trickle is not None:
+            self._write_trickled(response, *response.trickle)
+            return
         # send_response_only: the Date header comes from the emulator clock, not the host's.
         self.log_request(response.status)
         self.send_response_only(response.status)
@@ -105,6 +109,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if body and self.command != "HEAD":
             self.wfile.write(body)
+
+    def _write_trickled(self, response: Response, part: str, interval: float) -> None:
+        """The trickle fault: the head or the body sent one byte every ``interval`` seconds."""
+        self.log_request(response.status)
+        body = (b"".join(response.stream) if response.stream is not None
+                else response.body or b"")
+        phrase = self.responses.get(response.status, ("",))[0]
+        lines = [f"HTTP/1.1 {response.status} {phrase}"]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        lines.append(f"Content-Length: {len(body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        slow, rest = (head, body) if part == "headers" else (body, b"")
+        try:
+            if part == "body":
+                self.wfile.write(head)
+            for index in range(len(slow)):
+                self.wfile.write(slow[index:index + 1])
+                self.wfile.flush()
+                time.sleep(interval)  # the hostile server's pace (real socket time)
+            self.wfile.write(rest)
+        except OSError:  # the client gave up (as it should): nothing left to answer
+            self.close_connection = True
 
     def _drop(self) -> None:
         """Close the connection without answering (a reset, as a flaky network would)."""

@@ -166,7 +166,10 @@ def test_a_proxy_password_never_reaches_job_stderr(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("key", "value"), [
     ("timeout_seconds", 0.5), ("timeout_seconds", 1), ("timeout_seconds", 600),
-    ("timeout_seconds", 600.5), ("proxy_url", "socks5://proxy.example:1080"),
+    ("timeout_seconds", 600.5), ("command_timeout_seconds", 9.5),
+    ("command_timeout_seconds", 10), ("command_timeout_seconds", 86400),
+    ("command_timeout_seconds", 86401), ("command_timeout_seconds", True),
+    ("proxy_url", "socks5://proxy.example:1080"),
     ("proxy_url", "http://proxy.example:3128"), ("proxy_url", "HTTPS://proxy.example:443"),
     ("proxy_url", "ftp://proxy.example:21"),
 ])

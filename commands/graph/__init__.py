@@ -5,3 +5,7 @@ Import the parts from their modules (``commands.graph.client.GraphClient``,
 itself imports nothing, so that loading the CLI stays cheap (MSAL in particular is imported only
 when a token is first needed).
 """
+
+COMMAND_TIMEOUT = "commandTimeout"
+"""The ``code`` of the error raised once a command's total (Command Timeout Seconds) passed
+(here, not in the client, so a handler can name it without importing requests)."""

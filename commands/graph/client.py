@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
+from commands.graph import COMMAND_TIMEOUT
 from commands.graph.auth import TokenInfo, TokenProvider, token_info
 from commands.graph.errors import error_from_response, unexpected_response
 from commands.graph.logs import LogRedaction, logger
@@ -64,7 +65,10 @@ class GraphClient:
                  sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic,
                  retry: RetryPolicy | None = None, pace: bool | Pacer = True,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 command_timeout: float | None = None) -> None:
+        """``command_timeout``: seconds from now after which no request is sent, no retry
+        waited for and a request in flight is cut (one command run's total; None: none)."""
         self.settings = settings
         self.redactor = redactor
         for secret in settings.secrets():
@@ -76,8 +80,12 @@ class GraphClient:
         if isinstance(pace, Pacer):
             self.pacer: Pacer | None = pace
         else:
-            self.pacer = Pacer(sleep=sleep, monotonic=monotonic) if pace else None
+            self.pacer = Pacer(sleep=self._pace, monotonic=monotonic) if pace else None
         self._rng = rng or random.Random()
+        self.command_timeout = command_timeout
+        self._sending = ("GET", "")
+        """The request being sent (what a pacing wait that would pass the total names)."""
+        self._command_ends = None if command_timeout is None else monotonic() + command_timeout
         self.transport = Transport(settings, redactor)
         self.auth = TokenProvider(settings, self.transport, redactor, self._log_redaction,
                                   monotonic)
@@ -169,14 +177,17 @@ class GraphClient:
         backoff = Backoff(self.retry, self._rng)
         workload_name = _workload_of(url, self.settings.api_version)
         refreshed = False
+        self._sending = (method, url)
         while True:
+            self._left(method, url)
             if self.pacer is not None:
                 self.pacer.wait(self.settings.tenant, workload_name, self.settings.client_id)
             headers = {"Authorization": f"Bearer {self.auth.token()}",
                        "Accept": "application/json", "Prefer": PREFER}
+            left = self._left(method, url)
             try:
                 response = self.transport.request(method, url, headers=headers, params=query,
-                                                  json=body)
+                                                  json=body, within=left)
                 self._note_date(response)
             except requests.exceptions.SSLError as exc:
                 raise ConfigurationError(None, "Cannot reach Microsoft Graph: "
@@ -184,6 +195,8 @@ class GraphClient:
             except BodyTooLarge as exc:
                 raise unexpected_response(None, str(exc)) from None
             except requests.RequestException as exc:
+                if kind is RequestKind.READ:
+                    self._left(method, url)  # cut by the command's total: say so
                 self._wait_after_failure(method, url, kind, backoff, exc)
                 continue
             status = response.status_code
@@ -208,6 +221,32 @@ class GraphClient:
                 raise error_from_response(response, redactor=self.redactor,
                                           permissions=permissions)
             self._wait_after_status(method, url, response, backoff, workload_name)
+
+    def _left(self, method: str, url: str) -> float | None:
+        """Seconds left of the command's total (None: no limit); past it, the command ends."""
+        if self._command_ends is None:
+            return None
+        left = self._command_ends - self.monotonic()
+        if left <= 0:
+            raise self._out_of_time(method, url)
+        return left
+
+    def _pace(self, seconds: float) -> None:
+        """The pacer's sleep (before a request to a rate-limited workload), within the total."""
+        self._wait(seconds, *self._sending, why="its pacing wait")
+
+    def _wait(self, seconds: float, method: str, url: str, why: str = "a retry") -> None:
+        """Sleep before a retry, unless the command's total would pass first."""
+        left = self._left(method, url)
+        if left is not None and seconds >= left:
+            raise self._out_of_time(method, url, f"{why} of {seconds:.3g} s would pass it")
+        self.sleep(seconds)
+
+    def _out_of_time(self, method: str, url: str, why: str = "") -> RetriableError:
+        detail = f"; {why}" if why else ""
+        return RetriableError(None, f"The command ran out of time: Command Timeout Seconds "
+                              f"({self.command_timeout:g} s) passed before {method} "
+                              f"{_short(url)} could complete{detail}", code=COMMAND_TIMEOUT)
 
     def _note_date(self, response: requests.Response | None) -> None:
         """Keep the ``Date`` header of an answer not seen before (see :attr:`server_date`)."""
@@ -239,7 +278,7 @@ class GraphClient:
         logger.warning("%s %s answered %s, %s (request-id %s); waiting %.3fs (%s) before "
                        "attempt %d of %d", method, _short(url), response.status_code, cause,
                        rid, wait, how, backoff.failures + 1, self.retry.max_attempts)
-        self.sleep(wait)
+        self._wait(wait, method, url)
 
     def _wait_after_failure(self, method: str, url: str, kind: RequestKind, backoff: Backoff,
                             exc: requests.RequestException) -> None:
@@ -256,7 +295,7 @@ class GraphClient:
                                  f"({backoff.given_up_because})") from None
         logger.warning("%s %s failed: %s; waiting %.3fs before attempt %d of %d", method,
                        _short(url), what, wait, backoff.failures + 1, self.retry.max_attempts)
-        self.sleep(wait)
+        self._wait(wait, method, url)
 
 
 class _Answer:

@@ -24,6 +24,10 @@ DEFAULT_TIMEOUT = 60.0
 MAX_CONNECT_TIMEOUT = 10.0
 MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 600.0
 """Timeout Seconds' range; ``schemas/connection.schema.json`` states the same (a test checks)."""
+DEFAULT_COMMAND_TIMEOUT = 600.0
+"""Ten minutes: some 300 pages of sign-ins at Graph's five requests per ten seconds, well past
+any single-page command, and short enough that a stuck playbook step fails the same hour."""
+MIN_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT = 10.0, 86400.0
 PROXY_SCHEMES = ("http", "https")
 MAX_PEM_BYTES = 1 << 20
 
@@ -91,6 +95,9 @@ class GraphSettings:
     ca_bundle: str | None = None
     verify_tls: bool = True
     timeout_seconds: float = DEFAULT_TIMEOUT
+    command_timeout_seconds: float = DEFAULT_COMMAND_TIMEOUT
+    """The total for one command run (every request, retry and wait); the job is bounded by its
+    own ``--max-cycle-seconds`` instead."""
 
     @property
     def base_url(self) -> str:
@@ -169,7 +176,10 @@ class GraphSettings:
             certificate=certificate, proxy_url=_proxy_url(value.text("proxy_url", "Proxy URL")),
             ca_bundle=_ca_bundle(value.text("ca_bundle", "CA Bundle")),
             verify_tls=value.boolean("verify_tls", "Verify TLS", default=True),
-            timeout_seconds=_timeout(value.get("timeout_seconds"))
+            timeout_seconds=_timeout(value.get("timeout_seconds")),
+            command_timeout_seconds=_seconds(
+                value.get("command_timeout_seconds"), "Command Timeout Seconds",
+                DEFAULT_COMMAND_TIMEOUT, MIN_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT)
         )
 
 
@@ -359,13 +369,18 @@ def _ca_bundle(raw: str | None) -> str | None:
 
 
 def _timeout(raw: Any) -> float:
+    return _seconds(raw, "Timeout Seconds", DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT)
+
+
+def _seconds(raw: Any, name: str, default: float, low: float, high: float) -> float:
     if raw is None:
-        return DEFAULT_TIMEOUT
+        return default
+    if isinstance(raw, bool):
+        raise InvalidInput(name, f"'{raw}' is not a number")
     try:
         seconds = float(raw)
     except (TypeError, ValueError):
-        raise InvalidInput("Timeout Seconds", f"'{raw}' is not a number") from None
-    if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
-        raise InvalidInput("Timeout Seconds", f"must be between {MIN_TIMEOUT:g} and "
-                           f"{MAX_TIMEOUT:g}")
+        raise InvalidInput(name, f"'{raw}' is not a number") from None
+    if not low <= seconds <= high:  # NaN too
+        raise InvalidInput(name, f"must be between {low:g} and {high:g}")
     return seconds

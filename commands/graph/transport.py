@@ -6,7 +6,8 @@ the proxy and TLS verification come from the connection alone, for Graph and tok
 alike (MSAL is handed this session through :class:`MsalHttpClient`).
 
 Every request is bounded: ``timeout_seconds`` is the total for one exchange (connect, headers and
-the whole body), not a per-read timeout a server can reset by sending one byte at a time, and a
+the whole body), not a per-read timeout a server can reset by sending one byte at a time (a
+watchdog cuts the connection at the deadline, see :mod:`commands.graph.watchdog`), and a
 body larger than :data:`MAX_BODY_BYTES` is refused while it is read, never buffered whole. Warnings
 raised while sending (urllib3's ``InsecureRequestWarning`` with Verify TLS off) go to the logger,
 never to stderr: the Python API promises not to print.
@@ -31,7 +32,8 @@ import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
 from commands.graph.logs import logger
-from commands.graph.settings import GraphSettings
+from commands.graph.settings import MAX_CONNECT_TIMEOUT, GraphSettings
+from commands.graph.watchdog import DeadlineAdapter, exchange
 from executor.redaction import Redactor
 
 USER_AGENT = "entra-id-protection-integration/0.1"
@@ -64,34 +66,38 @@ class Transport:
         if settings.proxy_url:
             session.proxies = {"http": settings.proxy_url, "https": settings.proxy_url}
         session.headers["User-Agent"] = USER_AGENT
+        for prefix in ("https://", "http://"):
+            session.mount(prefix, DeadlineAdapter())
         self.session = session
         if not settings.verify_tls:
             logger.warning("TLS certificate verification is OFF for this connection (Verify "
                            "TLS = false): anyone on the network path can read the token")
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-                params: Any = None, json: Any = None, data: Any = None) -> requests.Response:
-        """Send one request; raises ``requests.RequestException`` on a transport failure."""
+                params: Any = None, json: Any = None, data: Any = None,
+                within: float | None = None) -> requests.Response:
+        """Send one request; raises ``requests.RequestException`` on a transport failure.
+
+        ``within`` shortens Timeout Seconds for this request (what is left of a command)."""
         sent_headers = dict(headers or {})
         client_request_id = str(uuid.uuid4())
         sent_headers["client-request-id"] = client_request_id
         started = time.perf_counter()
-        deadline = time.monotonic() + self.settings.timeout_seconds
+        timeout = self.settings.timeout_seconds
+        if within is not None:
+            timeout = max(0.001, min(timeout, within))
+        deadline = time.monotonic() + timeout
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                response = self.session.request(
-                    method, url, headers=sent_headers, params=params, json=json, data=data,
-                    timeout=self.settings.timeouts, allow_redirects=False, stream=True)
+            with exchange(timeout) as watched:
                 try:
-                    if response._content is False:  # not yet read (by a response hook)
-                        response._content = self._read_body(response, deadline)
-                except BaseException:
-                    response.close()  # the connection may hold the rest: never reuse it
+                    response = self._exchange(method, url, sent_headers, params, json, data,
+                                              timeout, deadline)
+                except requests.RequestException as exc:
+                    if watched.expired and not isinstance(exc, DeadlineExceeded):
+                        # the watchdog cut the connection: whatever broke, the deadline did it
+                        raise DeadlineExceeded(f"no complete response within {timeout:g} s",
+                                               request=exc.request) from None
                     raise
-                response.raw.release_conn()
-            for warning in caught:
-                logger.debug("%s: %s", warning.category.__name__, warning.message)
         except requests.RequestException as exc:
             logger.debug("%s %s failed after %.3fs: %s (client-request-id %s)", method,
                          self.redactor.text(url), time.perf_counter() - started,
@@ -100,6 +106,25 @@ class Transport:
         logger.debug("%s %s -> %s in %.3fs (request-id %s, client-request-id %s)", method,
                      self.redactor.text(response.url or url), response.status_code,
                      time.perf_counter() - started, request_id(response), client_request_id)
+        return response
+
+    def _exchange(self, method: str, url: str, headers: dict[str, str], params: Any,
+                  json: Any, data: Any, timeout: float, deadline: float) -> requests.Response:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            response = self.session.request(
+                method, url, headers=headers, params=params, json=json, data=data,
+                timeout=(min(MAX_CONNECT_TIMEOUT, timeout), timeout), allow_redirects=False,
+                stream=True)
+            try:
+                if response._content is False:  # not yet read (by a response hook)
+                    response._content = self._read_body(response, deadline)
+            except BaseException:
+                response.close()  # the connection may hold the rest: never reuse it
+                raise
+            response.raw.release_conn()
+        for warning in caught:
+            logger.debug("%s: %s", warning.category.__name__, warning.message)
         return response
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
@@ -112,7 +137,7 @@ class Transport:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise DeadlineExceeded(
-                        f"no complete response within {self.settings.timeout_seconds:g} s",
+                        "no complete response within the deadline",
                         request=response.request, response=response)
                 _limit_next_read(raw, remaining)
                 chunk = raw.read1(_CHUNK, decode_content=True)

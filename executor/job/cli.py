@@ -42,6 +42,10 @@ from executor.result import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_PARTIAL, EXIT_
 log = logging.getLogger("executor.job")
 
 DAY = 86_400.0
+DEFAULT_CYCLE_SECONDS = 3600.0
+"""A cycle's default budget (or one --every period, when longer): a day's window of the
+unordered sources takes minutes at their one request per second, so only a cycle stuck on a
+service that answers slowly forever reaches it; the job then resumes next cycle instead."""
 MAX_BACKFILL_DAYS = 3650.0
 MAX_OVERLAP = 90 * DAY
 
@@ -131,10 +135,11 @@ def build_parser(hooks: JobHooks) -> argparse.ArgumentParser:
         sub.add_argument("--health-check-every", type=number(0, 30 * DAY), default=300.0,
                          metavar="SECONDS", help="Test Connection at most this often "
                          "(default 300; 0: never)")
-        sub.add_argument("--max-cycle-seconds", type=number(0, 30 * DAY), default=0.0,
+        sub.add_argument("--max-cycle-seconds", type=number(0, 30 * DAY), default=None,
                          metavar="SECONDS", help="a cycle ends after the page in hand once it "
-                         "has run this long; the rest resumes next cycle (default 0: no limit; "
-                         "keep it above the time one window of an unordered source takes)")
+                         "has run this long; the rest resumes next cycle (default "
+                         f"{DEFAULT_CYCLE_SECONDS:g}, or --every when longer; 0: no limit; keep "
+                         "it above the time one window of an unordered source takes)")
         sub.add_argument("--max-concurrency", type=integer(1, 256), default=MAX_CONCURRENCY,
                          metavar="N", help="connections fetched at once, each on its own "
                          f"threads (default {MAX_CONCURRENCY}; 1: one after another)")
@@ -271,7 +276,7 @@ def _run(args: argparse.Namespace, redactor: Redactor, hooks: JobHooks) -> int:
                   backfill=timedelta(days=args.backfill_days),
                   health_every=args.health_check_every or None, stop=stop,
                   progress=Progress(), redact=redactor.text,
-                  cycle_budget=args.max_cycle_seconds or None,
+                  cycle_budget=cycle_budget(args),
                   max_concurrency=args.max_concurrency)
         summary_out = sys.stderr if args.sink == "-" else sys.stdout
         with stop_on_signals(stop):
@@ -319,6 +324,14 @@ class _Schedule:
 
     def stopped(self) -> None:
         self.state.set_meta(self.key, None)
+
+
+def cycle_budget(args: argparse.Namespace) -> float | None:
+    """Seconds a cycle may run: ``--max-cycle-seconds`` (0: no limit), by default an hour or
+    one ``--every`` period when that is longer."""
+    if args.max_cycle_seconds is not None:
+        return float(args.max_cycle_seconds) or None
+    return max(DEFAULT_CYCLE_SECONDS, float(getattr(args, "every", None) or 0))
 
 
 def _log_cycle(report: CycleReport) -> None:

@@ -108,7 +108,7 @@ class StateStore:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
         self._upgrade()
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),))
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)",
                         (str(uuid.uuid4()),))
@@ -329,18 +329,33 @@ class StateStore:
     # Reports -------------------------------------------------------------------------------
 
     def sources(self) -> list[SourceStatus]:
+        """Every source's status; a state written by an older job (``job status`` opens it
+        read-only, so it is never upgraded) reads with what it lacks as null or 0."""
+        seen = ("(SELECT COUNT(*) FROM seen k WHERE k.connection=s.connection AND "
+                "k.source=s.source)")
+        dead = ("(SELECT COUNT(*) FROM dead_letters d WHERE d.connection=s.connection AND "
+                "d.source=s.source)" if self._has_table("dead_letters") else "0")
+        have = self._columns("sources")
+        skew, gap_from, gap_to = (f"s.{c}" if c in have else "NULL"
+                                  for c in ("clock_skew_seconds", "gap_from", "gap_to"))
         rows = self._rows(
             "SELECT s.connection, s.label, s.source, s.cursor, s.backfill_start, "
             "s.events_delivered, "
             "s.last_run_started, s.last_run_finished, s.last_success, s.last_run_events, "
-            "s.last_error, s.last_error_at, (SELECT COUNT(*) FROM seen k WHERE "
-            "k.connection=s.connection AND k.source=s.source), s.clock_skew_seconds, "
-            "s.gap_from, s.gap_to, (SELECT COUNT(*) FROM dead_letters d WHERE "
-            "d.connection=s.connection AND d.source=s.source) "
+            f"s.last_error, s.last_error_at, {seen}, {skew}, {gap_from}, {gap_to}, {dead} "
             "FROM sources s ORDER BY s.connection, s.source")
         return [SourceStatus(*row) for row in rows]
 
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._rows(f"PRAGMA table_info({table})")}
+
+    def _has_table(self, table: str) -> bool:
+        return self._row("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                         (table,)) is not None
+
     def health(self) -> list[dict[str, Any]]:
+        if not self._has_table("health"):
+            return []
         rows = self._rows("SELECT connection, label, checked_at, ok, message, "
                                "last_failure_at, last_failure FROM health "
                                "ORDER BY connection")

@@ -234,6 +234,7 @@ def test_rate_limit_sequence_is_reproducible(fresh):
 
 def test_bad_fault_configs(fresh):
     for body in ({"rate": 2}, {"statuses": [404]}, {"latency_ms": [5, 1]}, {"drop_rate": -1},
-                 {"retry_after": "soon"}, {"path": "("}, {"colour": "red"}):
+                 {"retry_after": "soon"}, {"path": "("}, {"colour": "red"},
+                 {"trickle": "everything"}, {"trickle": "body", "trickle_ms": 0}):
         response = fresh.session.post(f"{fresh.base}/_emulator/faults", json=body)
         assert response.status_code == 400, body
