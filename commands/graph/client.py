@@ -36,6 +36,7 @@ from commands.graph.retry import (
 from commands.graph.settings import GraphSettings
 from commands.graph.transport import (
     BodyTooLarge,
+    DeadlineExceeded,
     Transport,
     describe_failure,
     request_id,
@@ -52,6 +53,8 @@ REFRESH_PAUSE = (60.0, 900.0)
 """After a fresh token was rejected too (401 twice in a row), 401s are not answered with a new
 token for this long (doubling from the first value to the second), then tried again: a consent
 granted or a clock fixed later is picked up without a restart."""
+MIN_SECONDS_TO_SEND = 1.0
+"""A request is not started with less than this left of Command Timeout Seconds."""
 PREFER = "include-unknown-enum-members"
 """Enum members added after ``unknownFutureValue`` (riskDetail adminConfirmedAccountSafe,
 microsoftRevokedSessions, ...) are real values to a SOC; without this header Graph sends
@@ -185,6 +188,10 @@ class GraphClient:
             headers = {"Authorization": f"Bearer {self.auth.token()}",
                        "Accept": "application/json", "Prefer": PREFER}
             left = self._left(method, url)
+            if left is not None and left < MIN_SECONDS_TO_SEND:
+                # A request sure to be cut by the total would only leave an action's outcome
+                # unknown: end here, before sending it.
+                raise self._out_of_time(method, url, f"only {left:.3g} s were left to send it")
             try:
                 response = self.transport.request(method, url, headers=headers, params=query,
                                                   json=body, within=left)
@@ -195,8 +202,9 @@ class GraphClient:
             except BodyTooLarge as exc:
                 raise unexpected_response(None, str(exc)) from None
             except requests.RequestException as exc:
-                if kind is RequestKind.READ:
-                    self._left(method, url)  # cut by the command's total: say so
+                if (left is not None and left < self.settings.timeout_seconds
+                        and isinstance(exc, DeadlineExceeded)):
+                    raise self._cut_by_total(method, url, kind) from None
                 self._wait_after_failure(method, url, kind, backoff, exc)
                 continue
             status = response.status_code
@@ -247,6 +255,16 @@ class GraphClient:
         return RetriableError(None, f"The command ran out of time: Command Timeout Seconds "
                               f"({self.command_timeout:g} s) passed before {method} "
                               f"{_short(url)} could complete{detail}", code=COMMAND_TIMEOUT)
+
+    def _cut_by_total(self, method: str, url: str, kind: RequestKind) -> RetriableError:
+        """The error for a request the command's total cut in flight: a read simply ran out
+        of time; an action may or may not have been applied."""
+        if kind is RequestKind.READ:
+            return self._out_of_time(method, url, "it was cut in flight")
+        return RetriableError(None, f"The outcome of {method} {_short(url)} is unknown: Command "
+                              f"Timeout Seconds ({self.command_timeout:g} s) passed while it was "
+                              "in flight; it may or may not have been applied, so it was not "
+                              "repeated", code="outcomeUnknown")
 
     def _note_date(self, response: requests.Response | None) -> None:
         """Keep the ``Date`` header of an answer not seen before (see :attr:`server_date`)."""
