@@ -28,6 +28,16 @@ def _discover() -> list[Collection]:
     names = [c.name for c in specs]
     if len(set(names)) != len(names) or len({c.position for c in specs}) != len(specs):
         raise RuntimeError(f"emulator collections: names and positions must be unique: {names}")
+    for c in specs:
+        schema.register_enums(c.enums)
+    by_name = {c.name: c for c in specs}
+    for c in specs:
+        if c.child is not None and getattr(by_name.get(c.child), "parent", None) != c.name:
+            raise RuntimeError(f"emulator collection {c.name}: child {c.child} must name it as "
+                               "its parent")
+        if c.parent is not None and (c.parent_key is None or c.parent not in by_name):
+            raise RuntimeError(f"emulator collection {c.name}: parent {c.parent} unknown or "
+                               "no parent_key")
     return specs
 
 

@@ -92,7 +92,6 @@ class Tenant:
                 for name, records in spec.seed(seeding).items():
                     for record in records:
                         self.stores[name].put(record)
-        self.admin_id = seeding.admin_id
         self.added_signins = AddedSignIns()
         # Hostile records (control API "verbatim"): served exactly as given, by resource.
         self.verbatim: dict[str, list[tuple[int | None, Any]]] = {}
