@@ -346,7 +346,7 @@ class GraphApi:
         after: Key | None = None
         skip = 0  # offset paging: matching records to pass over from the start
         offset = 0
-        fingerprint = tenant.fingerprint(req.now)
+        fingerprint = tenant.fingerprint(rt.resource, req.now)
         if "$skiptoken" in values:
             try:
                 state = self.codec.decode_state(values["$skiptoken"], binding)

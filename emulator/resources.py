@@ -24,10 +24,10 @@ def _discover() -> list[Collection]:
         if not info.name.startswith("_"):
             module = importlib.import_module(f"{_package.__name__}.{info.name}")
             specs.append(module.COLLECTION)
-    specs.sort(key=lambda c: c.position)
+    specs.sort(key=lambda c: c.name)
     names = [c.name for c in specs]
-    if len(set(names)) != len(names) or len({c.position for c in specs}) != len(specs):
-        raise RuntimeError(f"emulator collections: names and positions must be unique: {names}")
+    if len(set(n.lower() for n in names)) != len(names):
+        raise RuntimeError(f"emulator collections: names must be unique: {names}")
     for c in specs:
         schema.register_enums(c.enums)
     by_name = {c.name: c for c in specs}
@@ -41,7 +41,7 @@ def _discover() -> list[Collection]:
     return specs
 
 
-#: The table, in position order (the paging fingerprint and the control API list it so).
+#: The table, by name.
 COLLECTIONS: dict[str, Collection] = {c.name: c for c in _discover()}
 
 #: Collections directly under /identityProtection, by lower-case URL segment.

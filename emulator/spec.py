@@ -113,7 +113,6 @@ class Collection:
     name: str  # the internal and control-API name, e.g. riskyUsers
     segment: str  # the URL segment, e.g. riskyUsers (under identityProtection)
     service: str  # URL root and throttling family: identityProtection or auditLogs
-    position: int  # place in the table (control-API listings, the paging fingerprint)
     schemas: dict[str, ResourceSchema]  # by API version: v1.0, beta
     read_roles: frozenset[str]  # any one of them allows reading
     default_top: int

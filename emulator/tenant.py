@@ -120,11 +120,15 @@ class Tenant:
     def store(self, resource: str) -> VersionedStore:
         return self.stores[resource]
 
-    def fingerprint(self, now: int) -> str:
-        """Changes whenever any visible record may have (offset paging's fast-path check)."""
-        counts = [store.changes(now) for store in self.stores.values()]
-        counts.append(self.added_signins.changes(now))
-        counts.append(int(self.signins.whole_seconds))
+    def fingerprint(self, resource: str, now: int) -> str:
+        """Changes whenever a record listed from `resource` may have (offset paging's fast-path
+        check): its store and, for a child, its parent's store; for the generated log, the
+        records added to it and its time precision. Other collections do not count."""
+        spec = COLLECTIONS[resource]
+        if spec.log:
+            counts = [self.added_signins.changes(now), int(self.signins.whole_seconds)]
+        else:
+            counts = [self.store(name).changes(now) for name in (spec.parent, resource) if name]
         return ".".join(map(str, counts))
 
     def children(self, resource: str, parent_id: str, now: int) -> list[dict[str, Any]]:

@@ -72,7 +72,7 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
 
 
 COLLECTION = Collection(
-    name="history", segment="history", service=IDENTITY_PROTECTION, position=3,
+    name="history", segment="history", service=IDENTITY_PROTECTION,
     schemas=versions("riskyUserHistoryItem", V1, BETA),
     read_roles=risky_users.READ, default_top=20, max_top=500,
     parent="riskyUsers", parent_key="userId", filterable=scalar_filters(BETA),

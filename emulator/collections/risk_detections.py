@@ -58,7 +58,7 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
 
 
 COLLECTION = Collection(
-    name="riskDetections", segment="riskDetections", service=IDENTITY_PROTECTION, position=1,
+    name="riskDetections", segment="riskDetections", service=IDENTITY_PROTECTION,
     schemas=versions("riskDetection", V1, BETA),
     read_roles=READ, default_top=20, max_top=500, beta_root=True, licence="P1",
     filterable=scalar_filters(BETA), hidden_without_p2=("riskDetail", "riskLevel"),

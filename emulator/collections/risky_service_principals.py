@@ -86,7 +86,7 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
 
 COLLECTION = Collection(
     name="riskyServicePrincipals", segment="riskyServicePrincipals",
-    service=IDENTITY_PROTECTION, position=4,
+    service=IDENTITY_PROTECTION,
     schemas=versions("riskyServicePrincipal", PROPS),
     read_roles=READ, default_top=20, max_top=500, write_roles=WRITE, actions=ACTIONS,
     child="servicePrincipalHistory", filterable=scalar_filters(PROPS),

@@ -83,7 +83,7 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
 
 
 COLLECTION = Collection(
-    name="riskyUsers", segment="riskyUsers", service=IDENTITY_PROTECTION, position=2,
+    name="riskyUsers", segment="riskyUsers", service=IDENTITY_PROTECTION,
     schemas=versions("riskyUser", V1, BETA),
     read_roles=READ, default_top=20, max_top=500, write_roles=WRITE, actions=ACTIONS,
     child="history", beta_root=True, filterable=scalar_filters(BETA),

@@ -34,7 +34,7 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
 
 
 COLLECTION = Collection(
-    name="servicePrincipalHistory", segment="history", service=IDENTITY_PROTECTION, position=5,
+    name="servicePrincipalHistory", segment="history", service=IDENTITY_PROTECTION,
     schemas=versions("riskyServicePrincipalHistoryItem", PROPS),
     read_roles=risky_service_principals.READ, default_top=20, max_top=500,
     parent="riskyServicePrincipals", parent_key="servicePrincipalId",

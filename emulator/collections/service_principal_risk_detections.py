@@ -37,7 +37,7 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
 
 COLLECTION = Collection(
     name="servicePrincipalRiskDetections", segment="servicePrincipalRiskDetections",
-    service=IDENTITY_PROTECTION, position=6,
+    service=IDENTITY_PROTECTION,
     schemas=versions("servicePrincipalRiskDetection", PROPS),
     read_roles=risk_detections.READ, default_top=20, max_top=500,
     filterable=scalar_filters(PROPS), new_record=new_record,

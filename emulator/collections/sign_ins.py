@@ -131,7 +131,7 @@ FILTERS = {
 ANY_FILTERS = {"riskEventTypes": EQ, "riskEventTypes_v2": EQ_STARTS}
 
 COLLECTION = Collection(
-    name="signIns", segment="signIns", service=AUDIT_LOGS, position=0,
+    name="signIns", segment="signIns", service=AUDIT_LOGS,
     schemas=versions("signIn", V1, BETA),
     read_roles=frozenset({"AuditLog.Read.All"}), default_top=1000, max_top=1000,
     orderable=("createdDateTime",), default_order=("createdDateTime", True),
