@@ -28,20 +28,14 @@ from cryptography.x509.oid import NameOID
 from emulator import seeds, timefmt
 from emulator.clock import EmulatorClock
 from emulator.errors import AadError, GraphError
+from emulator.resources import READ_ROLES, WRITE_ROLES
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-READ_ROLES = (
-    "AuditLog.Read.All",
-    "Directory.Read.All",
-    "IdentityRiskEvent.Read.All",
-    "IdentityRiskyUser.Read.All",
-    "IdentityRiskyServicePrincipal.Read.All",
-)
-ALL_ROLES = (*READ_ROLES, "IdentityRiskyUser.ReadWrite.All",
-             "IdentityRiskyServicePrincipal.ReadWrite.All")
+# The roles the resource table's collections name (and Directory.Read.All).
+ALL_ROLES = (*READ_ROLES, *WRITE_ROLES)
 APP_ROLES = {"full": ALL_ROLES, "readonly": READ_ROLES, "none": (), "cert": ALL_ROLES}
 APP_NAMES = {
     "full": "Entra ID Protection integration",

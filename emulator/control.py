@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from emulator import faults, resources, schema, timefmt
+from emulator import faults, resources, timefmt
 from emulator.behaviour import BehaviourError
 from emulator.messages import Request, Response
 from emulator.render import Renderer
@@ -199,7 +199,8 @@ class ControlApi:
         version = params.get("version", "beta")
         if version not in ("v1.0", "beta"):
             raise ControlError("'version' must be v1.0 or beta")
-        full = schema.SCHEMAS[(resource, version)]
+        spec = resources.COLLECTIONS[resource]
+        full = spec.schema(version)
         select = None
         if params.get("select"):
             select = []
@@ -209,7 +210,7 @@ class ControlApi:
                     raise ControlError(f"unknown property '{name.strip()}'")
                 select.append(prop)
         renderer = Renderer(full, include_unknown=True, select=select,
-                            superset=schema.SCHEMAS[(resource, "beta")])
+                            superset=spec.widest)
         if req.method == "POST":
             if not isinstance(body, dict) or not isinstance(body.get("records"), list):
                 raise ControlError('expected {"records": [...], "visible_from": ISO?, '
@@ -231,7 +232,7 @@ class ControlApi:
                                                  for vf, r in stored]})
         if req.method != "GET":
             raise ControlError("use GET or POST", 405)
-        if resource == "signIns" and select is not None and set(select) <= {
+        if spec.log and select is not None and set(select) <= {
                 "id", "createdDateTime"}:
             versions = tenant.signin_truth_light()
         else:

@@ -24,6 +24,11 @@ class User:
     phone_id: str
 
 
+def admin_id(key: int) -> str:
+    """The tenant admin's id (who acted on seeded records: history's initiatedBy)."""
+    return seeds.guid_for(key, 0, 330)
+
+
 def tenant_domain(index: int) -> str:
     name = TENANT_NAMES[index % len(TENANT_NAMES)]
     suffix = "" if index < len(TENANT_NAMES) else str(index // len(TENANT_NAMES))

@@ -20,6 +20,14 @@ class GraphError(Exception):
         self.headers = headers or {}
 
 
+class ControlError(ValueError):
+    """A control-API request the emulator cannot honour (400 or 409)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def graph_error_body(code: str, message: str, now: int, request_id: str,
                      client_request_id: str) -> dict[str, Any]:
     return {

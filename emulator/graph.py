@@ -9,27 +9,31 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from emulator import odata, schema, timefmt
+from emulator import odata, timefmt
 from emulator.auth import Principal
 from emulator.behaviour import Behaviour
 from emulator.errors import GraphError
 from emulator.messages import ENCODER, Request, Response
 from emulator.paging import Key, SkipTokenCodec, SkipTokenError, collect, skip_matches
 from emulator.render import Renderer
-from emulator.resources import COLLECTIONS, IDENTITY_PROTECTION, TOP_LEVEL, Collection
+from emulator.resources import (
+    AUDIT_LOGS,
+    AUDIT_LOGS_TOP,
+    BETA_ROOT,
+    COLLECTIONS,
+    IDENTITY_PROTECTION,
+    TOP_LEVEL,
+    Collection,
+)
 from emulator.tenant import INDEX, Tenant
 
 GRAPH_JSON = ("application/json;odata.metadata=minimal;odata.streaming=true;"
               "IEEE754Compatible=false;charset=utf-8")
-NINETY_DAYS = 90 * 86_400 * timefmt.TICKS_PER_SECOND
+DAY = 86_400 * timefmt.TICKS_PER_SECOND
 DEFAULT_SCAN_BUDGET = 20_000
 
 
 LICENCE_RANK = {"free": 0, "P1": 1, "P2": 2}
-HIDDEN_WITHOUT_P2 = {
-    "signIns": ("riskDetail", "riskLevelAggregated", "riskLevelDuringSignIn"),
-    "riskDetections": ("riskDetail", "riskLevel"),
-}
 
 
 RenderFn = Callable[[dict[str, Any]], dict[str, Any]]
@@ -88,10 +92,10 @@ def service_of(path: str) -> str | None:
     if len(parts) < 2:
         return None
     head = parts[1].split("(")[0]
-    if head == "identityprotection" or head in ("riskyusers", "riskdetections"):
+    if head == "identityprotection" or head in BETA_ROOT:
         return IDENTITY_PROTECTION
     if head == "auditlogs":
-        return "auditLogs"
+        return AUDIT_LOGS
     return None
 
 
@@ -109,13 +113,17 @@ def route(version: str, path_after_version: str) -> Route:
         if not rest:
             raise GraphError(405, "BadRequest",
                              "The request target does not support this operation.")
-    elif version == "beta" and low[0] in TOP_LEVEL and TOP_LEVEL[low[0]].beta_root:
+    elif version == "beta" and low[0] in BETA_ROOT:
         prefix, rest, rest_low = "", segs, low
     elif low[0] == "auditlogs":
-        if len(low) >= 2 and low[1] == "signins" and len(low) <= 3:
+        # auditLogs collections: list and get by id only (no actions, no children).
+        audit = AUDIT_LOGS_TOP.get(low[1]) if len(low) >= 2 else None
+        if audit is not None and len(low) <= 3:
             record_id = segs[2] if len(segs) == 3 else None
-            return Route("signIns", "get" if record_id else "list", "auditLogs",
-                         "auditLogs/signIns", "auditLogs/signins", record_id=record_id)
+            return Route(audit.name, "get" if record_id else "list", AUDIT_LOGS,
+                         f"{AUDIT_LOGS}/{audit.segment}",
+                         f"{AUDIT_LOGS}/{audit.next_link_segment or audit.segment}",
+                         record_id=record_id)
         raise unknown(segs[1] if len(segs) > 1 else segs[0])
     else:
         raise unknown(segs[0])
@@ -184,21 +192,18 @@ class GraphApi:
     # -- licence (behaviour switch) -----------------------------------------------------------
 
     def _check_licence(self, rt: Route) -> None:
-        """Sign-in logs need P1; riskDetections P1 (details hidden) or P2; the rest P2."""
+        """403, in the collection's words, below the lowest licence that serves its data."""
         licence = self.behaviour().licence
-        needed = COLLECTIONS[rt.resource].licence
-        if LICENCE_RANK[licence] >= LICENCE_RANK[needed]:
+        spec = COLLECTIONS[rt.resource]
+        if LICENCE_RANK[licence] >= LICENCE_RANK[spec.licence]:
             return
-        if rt.resource == "signIns":
-            raise GraphError(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                             "Neither tenant is B2C or tenant doesn't have premium license")
-        raise GraphError(403, "Forbidden", "Your tenant is not licensed for this feature.")
+        raise GraphError(403, *spec.unlicensed_error)
 
     def _hidden(self, rt: Route) -> tuple[str, ...]:
         """Properties a tenant without P2 reads as `hidden` (the resource pages' notes)."""
         if self.behaviour().licence == "P2":
             return ()
-        return HIDDEN_WITHOUT_P2.get(rt.resource, ())
+        return COLLECTIONS[rt.resource].hidden_without_p2
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -247,7 +252,8 @@ class GraphApi:
 
     def _get(self, req: Request, version: str, rt: Route, tenant: Tenant,
              params: list[tuple[str, str, str]]) -> Response:
-        resource_schema = schema.SCHEMAS[(rt.resource, version)]
+        spec = COLLECTIONS[rt.resource]
+        resource_schema = spec.schema(version)
         select = None
         for name, _key, value in params:
             if name == "$select":
@@ -255,15 +261,14 @@ class GraphApi:
             elif name.startswith("$"):
                 raise GraphError(400, "BadRequest", f"Query option '{name}' is not allowed on "
                                  "a single entity.")
-        parent = COLLECTIONS[rt.resource].parent
-        if parent and tenant.store(parent).visible(rt.user_id or "", req.now) is None:
+        if spec.parent and tenant.store(spec.parent).visible(rt.user_id or "", req.now) is None:
             raise self._not_found()
         record = tenant.get(rt.resource, rt.record_id or "", req.now, version == "beta",
                             user_id=rt.user_id)
         if record is None:
             raise self._not_found()
         rendered = with_hidden(Renderer(resource_schema, self._include_unknown(req), select,
-                                        schema.SCHEMAS[(rt.resource, "beta")]),
+                                        spec.widest),
                                self._hidden(rt))(record)
         body = {"@odata.context": self._context(version, rt, select, entity=True), **rendered}
         return Response.json(200, body, self._headers(req), content_type=GRAPH_JSON)
@@ -277,7 +282,7 @@ class GraphApi:
         try:
             return parse()
         except odata.ODataError as exc:
-            if is_filter and rt.resource == "signIns":
+            if is_filter and COLLECTIONS[rt.resource].terse_filter_errors:
                 raise GraphError(400, "BadRequest", "Invalid filter clause") from None
             if is_filter:
                 raise GraphError(400, "BadRequest",
@@ -287,7 +292,7 @@ class GraphApi:
     def _list(self, req: Request, version: str, rt: Route, tenant: Tenant,
               params: list[tuple[str, str, str]]) -> Response:
         spec = COLLECTIONS[rt.resource]
-        resource_schema = schema.SCHEMAS[(rt.resource, version)]
+        resource_schema = spec.schema(version)
         values = {name: value for name, _key, value in params}
         for name in values:
             if name.startswith("$") and name not in ALLOWED_LIST_OPTIONS:
@@ -295,8 +300,7 @@ class GraphApi:
                                  f"Query option '{name}' is not allowed. To allow it, set the "
                                  "'AllowedQueryOptions' property on EnableQueryAttribute or "
                                  "QueryValidationSettings.")
-        parent = COLLECTIONS[rt.resource].parent
-        if parent and tenant.store(parent).visible(rt.user_id or "", req.now) is None:
+        if spec.parent and tenant.store(spec.parent).visible(rt.user_id or "", req.now) is None:
             raise self._not_found()
         top = spec.default_top
         if "$top" in values:
@@ -311,7 +315,6 @@ class GraphApi:
                 values["$orderby"], resource_schema, spec.orderable))
         flt = None
         if "$filter" in values:
-            datetime_props = ("createdDateTime",) if rt.resource == "signIns" else ()
             behaviour = self.behaviour()
             rules = None
             if behaviour.filters == "documented":
@@ -319,22 +322,23 @@ class GraphApi:
                 rules = odata.FilterRules(dict(spec.filterable),
                                           {**spec.any_filterable, **beta_any})
             flt = self._odata(rt, lambda: odata.compile_filter(
-                values["$filter"], resource_schema, datetime_props,
+                values["$filter"], resource_schema, spec.filter_time_bounds,
                 self._include_unknown(req), rules,
                 behaviour.string_compare == "sensitive"), is_filter=True)
-            if rt.resource == "signIns":
-                oldest = req.now - NINETY_DAYS
+            if spec.filter_max_age_days is not None:
+                oldest = req.now - spec.filter_max_age_days * DAY
                 stamps = odata.literal_datetimes(values["$filter"])
                 if any(t < oldest for t in stamps):
                     raise GraphError(400, "BadRequest", "Invalid filter clause")
         predicate = flt.predicate if flt is not None else (lambda _r: True)
-        if (rt.resource == "signIns" and version == "beta"
-                and (flt is None or "signInEventTypes" not in flt.mentions)):
-            # Beta returns interactive sign-ins only unless the filter names signInEventTypes.
+        implicit = spec.beta_implicit_filter if version == "beta" else None
+        if implicit is not None and (flt is None or implicit[0] not in flt.mentions):
+            # Beta shows only records holding the member unless the filter names the property.
             base = predicate
+            prop, member = implicit
 
             def predicate(r: dict[str, Any]) -> bool:
-                return "interactiveUser" in (r.get("signInEventTypes") or ()) and base(r)
+                return member in (r.get(prop) or ()) and base(r)
 
         binding = "|".join((tenant.tenant_id, version, rt.resource, rt.user_id or "",
                             values.get("$filter", ""), values.get("$select", ""),
@@ -342,7 +346,7 @@ class GraphApi:
         after: Key | None = None
         skip = 0  # offset paging: matching records to pass over from the start
         offset = 0
-        fingerprint = tenant.fingerprint(req.now)
+        fingerprint = tenant.fingerprint(rt.resource, req.now)
         if "$skiptoken" in values:
             try:
                 state = self.codec.decode_state(values["$skiptoken"], binding)
@@ -359,7 +363,7 @@ class GraphApi:
                                  f"The $skiptoken value '{values['$skiptoken']}' is invalid or "
                                  "does not belong to this query.") from None
         needed = set(select or resource_schema.props) | (flt.mentions if flt else set())
-        light = (rt.resource == "signIns" and version == "v1.0"
+        light = (spec.log and version == "v1.0"
                  and (flt is None or flt.mentions <= {"id", "createdDateTime"}))
         items = tenant.iterate(rt.resource, version == "beta", field, descending, after, flt,
                                req.now, user_id=rt.user_id, light=light)
@@ -368,7 +372,7 @@ class GraphApi:
         include_unknown = self._include_unknown(req)
         hidden = self._hidden(rt)
         renderer = with_hidden(Renderer(resource_schema, include_unknown, select,
-                                        schema.SCHEMAS[(rt.resource, "beta")]), hidden)
+                                        spec.widest), hidden)
         head = '{"@odata.context":' + json.dumps(self._context(version, rt, select, False))
         if next_key is not None:
             if self.behaviour().paging == "offset":
@@ -424,7 +428,8 @@ class GraphApi:
             raise GraphError(400, "BadRequest",
                              "Unable to read JSON request payload. Please ensure Content-Type "
                              "header is set and payload is of valid JSON format.")
-        param = COLLECTIONS[rt.resource].actions[rt.action or ""].id_param
+        action = COLLECTIONS[rt.resource].actions[rt.action or ""]
+        param = action.id_param
         extra = [k for k in payload if k.lower() != param.lower()]
         if extra:
             raise GraphError(400, "BadRequest",
@@ -442,9 +447,8 @@ class GraphApi:
         if not ids:
             raise GraphError(400, "BadRequest", f"The parameter '{param}' must not be empty.")
         if len(ids) > 60:
-            noun = "users" if param == "userIds" else "service principals"
             raise GraphError(400, "BadRequest",
-                             f"The maximum count of {noun} in one call is 60; {len(ids)} "
+                             f"The maximum count of {action.noun} in one call is 60; {len(ids)} "
                              "were given.")
         behaviour = self.behaviour()
         tenant.act(rt.resource, rt.action or "", ids, principal.service_principal_id, req.now,

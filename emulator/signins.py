@@ -4,6 +4,9 @@ Nothing is stored per sign-in. `createdDateTime` is monotone non-decreasing in t
 deliberate ties), so time ranges and keyset positions are binary searches over the index.
 With whole-second times (live sign-ins carry no fraction; the default) some blocks of the log
 also open with a burst of up to a few hundred sign-ins in one second.
+
+The signIns collection's spec is emulator/collections/sign_ins.py; this generator stays beside
+the tenant because the log is the one collection served from an index rather than a store.
 """
 
 from __future__ import annotations

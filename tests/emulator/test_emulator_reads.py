@@ -8,11 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from emulator import schema
+from emulator import resources, schema
+from emulator.collections import sign_ins
 from tests.emulator.support import Client
 
-V1_ONLY_SIGNIN = set(schema.SIGN_IN_V1)
-BETA_ONLY_SIGNIN = set(schema.SIGN_IN_BETA) - set(schema.SIGN_IN_V1)
+V1_ONLY_SIGNIN = set(sign_ins.V1)
+BETA_ONLY_SIGNIN = set(sign_ins.BETA) - set(sign_ins.V1)
 
 
 def test_list_shapes_and_headers(client):
@@ -234,8 +235,8 @@ def test_every_enum_member_is_covered(client):
             for key, sub in t[1].items():
                 walk(sub, value.get(key))
 
-    for resource in schema.RESOURCES:
-        props = schema.SCHEMAS[(resource, "beta")].props
+    for resource in resources.RESOURCES:
+        props = resources.SCHEMAS[(resource, "beta")].props
         for record in client.truth(resource):
             for key, t in props.items():
                 walk(t, record.get(key))

@@ -1,5 +1,7 @@
-"""Seeded Identity Protection state: risk detections (linked to sign-ins or user-level),
-risky users consistent with their detections, and their history.
+"""The user-risk seed family: risk detections (linked to sign-ins or user-level), risky users
+consistent with their detections, and their history, generated together because they must agree
+(a risky user's level and state come from its detections); plus the record builders the
+riskyUsers, riskDetections and history modules share for actions and the control API.
 
 These are few compared with sign-ins (at most ~5,600 detections for a million sign-ins), so they
 are materialised as internal records and can be changed by actions and the control API.
@@ -11,10 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import catalog, seeds, timefmt
+from emulator import catalog, directory, seeds, timefmt
 from emulator.directory import User
 from emulator.schema import ENUMS
 from emulator.signins import FORCE, SignInSource, linked_traits, pick
+from emulator.spec import SeedContext, TenantView
 
 HOUR = 3600 * timefmt.TICKS_PER_SECOND
 MINUTE = 60 * timefmt.TICKS_PER_SECOND
@@ -239,8 +242,36 @@ def history_item(
     }
 
 
+def seed(ctx: SeedContext) -> dict[str, list[dict[str, Any]]]:
+    """The seed generator of riskyUsers, which also fills riskDetections and history."""
+    state = build(ctx.key, ctx.signins, ctx.users, ctx.end)
+    # Detection numbers up to here are taken: a detection added later numbers after them.
+    ctx.reserve(len(state.detections) + len(state.risky_users))
+    return {"riskDetections": state.detections, "riskyUsers": state.risky_users,
+            "history": state.history}
+
+
+def user_for(tenant: TenantView, partial: dict[str, Any]) -> dict[str, Any]:
+    """Directory fields for a new record: the user named by userId/id, else a directory
+    user who is not a risky user yet (so a new risky user never overwrites one)."""
+    wanted = str(partial.get("userId") or partial.get("id") or "").lower()
+    users = tenant.users
+    user = next((u for u in users if u.id == wanted), None)
+    if user is None:
+        start = tenant.peek_counter() % len(users)
+        ordered = users[start:] + users[:start]
+        risky = tenant.store("riskyUsers")
+        user = next((u for u in ordered if risky.latest(u.id) is None), None)
+    if user is None:
+        new_id = seeds.guid_for(tenant.key, tenant.counter(), 404)
+        return {"id": new_id, "userDisplayName": "New User",
+                "userPrincipalName": f"user.{new_id[:8]}@{tenant.domain}"}
+    return {"id": user.id, "userDisplayName": user.display_name,
+            "userPrincipalName": user.upn}
+
+
 def build(key: int, src: SignInSource, users: list[User], end: int) -> RiskState:
-    state = RiskState(admin_id=seeds.guid_for(key, 0, 330))
+    state = RiskState(admin_id=directory.admin_id(key))
     detections: list[dict[str, Any]] = []
     for j in range(src.linked):
         signin = src.build(src.slot_index(j))

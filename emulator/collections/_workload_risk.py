@@ -1,4 +1,6 @@
-"""Seeded workload-identity risk: risky service principals, their history and their detections.
+"""The workload-identity seed family: risky service principals, their history and their
+detections, generated together because they must agree; plus the record builders the three
+service-principal modules share for actions and the control API.
 
 Shapes follow the v1.0 riskyServicePrincipal, riskyServicePrincipalHistoryItem and
 servicePrincipalRiskDetection resource pages. Few records (tens), so they are materialised.
@@ -10,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import catalog, seeds, timefmt
-from emulator.risk import additional_info, detection_id, history_id
+from emulator.collections._user_risk import additional_info, detection_id, history_id
+from emulator.spec import SeedContext
 
 HOUR = 3600 * timefmt.TICKS_PER_SECOND
 MINUTE = 60 * timefmt.TICKS_PER_SECOND
@@ -100,6 +103,16 @@ def detection(key: int, n: int, principal: dict[str, Any], event: str, at: int,
         "source": "IdentityProtection",
         "tokenIssuerType": "AzureAD",
     }
+
+
+def seed(ctx: SeedContext) -> dict[str, list[dict[str, Any]]]:
+    """The seed generator of riskyServicePrincipals, which also fills servicePrincipalHistory
+    and servicePrincipalRiskDetections: a few per 400 sign-ins, at least 12, at most 200."""
+    count = min(max(ctx.signin_count // 400, 12), 200)
+    state = build(ctx.key, count, ctx.end, ctx.admin_id)
+    return {"riskyServicePrincipals": state.principals,
+            "servicePrincipalHistory": state.history,
+            "servicePrincipalRiskDetections": state.detections}
 
 
 def build(key: int, count: int, end: int, admin_id: str) -> WorkloadState:
