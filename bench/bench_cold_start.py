@@ -17,6 +17,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bytecode import compile_project  # noqa: E402
+
 FLOOR = [sys.executable, "-c", "import requests, yaml, jsonschema"]
 OURS = [sys.executable, str(ROOT / "connector.py"), "commands"]
 VALIDATE_ONE = [
@@ -52,6 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
+    compile_project()  # as installed: see bench/bytecode.py
     commands = {"floor": FLOOR, "commands": OURS, "validate one": VALIDATE_ONE,
                 "run --emulator": RUN_EMULATOR}
     samples: dict[str, list[float]] = {name: [] for name in commands}

@@ -52,6 +52,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 PYTHON = sys.executable
 
 from bench_mapping import hand_written, make_events  # noqa: E402
+from bytecode import compile_project  # noqa: E402
 
 from executor.job.instants import key_of  # noqa: E402
 from executor.job.model import Checkpoint, Source  # noqa: E402
@@ -435,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; valid: {', '.join(BENCHES)}")
     sizes = SMOKE if args.smoke else Sizes(rounds=args.rounds)
+    compile_project()  # every child process runs our modules as installed: bench/bytecode.py
     missed = []
     for which in args.which or list(BENCHES):
         ratio = BENCHES[which](sizes)
