@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_job.py
 	$(BIN)/python bench/bench_map_memory.py
 	$(BIN)/python bench/bench_list_memory.py
+	$(BIN)/python bench/bench_perf.py
 
 # Wheel and sdist in dist/ (the wheel is built from the sdist, so both are checked).
 dist: $(STAMP)

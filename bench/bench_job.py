@@ -28,7 +28,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-RSS_GROWTH_LIMIT = 1.25
+RSS_GROWTH_LIMIT = 1.10
 """Peak RSS of the large backfill over the small one; more means memory grows with events."""
 
 

@@ -33,28 +33,31 @@ def variants(secret: str) -> set[str]:
 
 
 class Redactor:
+    """Masks every registered form by plain substring replacement, longest form first.
+
+    Not one regular expression of all forms: access tokens are long (1-2 KB, seven forms each),
+    and compiling ``a|b|...`` of a few tenants' tokens in :mod:`re`'s pure-Python parser took
+    about a second each time a token was added; ``str.replace`` scans in C and needs no build.
+    """
+
     def __init__(self) -> None:
         self._forms: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._ordered: tuple[str, ...] = ()
 
     def add(self, secret: str | None) -> None:
-        """Register a secret; the matching pattern is rebuilt lazily, on the next use."""
+        """Register a secret (all its forms)."""
         if secret and len(secret) >= _MIN_SECRET:
             new = variants(secret) - self._forms
             if new:
-                self._forms |= new
-                self._pattern = None
-
-    def _compiled(self) -> re.Pattern[str] | None:
-        if self._pattern is None and self._forms:
-            ordered = sorted(self._forms, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, ordered)))
-        return self._pattern
+                forms = self._forms | new
+                # One tuple swapped in whole: another thread's text() reads the old or the new.
+                self._ordered = tuple(sorted(forms, key=len, reverse=True))
+                self._forms = forms
 
     def text(self, value: str) -> str:
-        pattern = self._compiled()
-        if pattern is not None:
-            value = pattern.sub(MASK, value)
+        for form in self._ordered:
+            if form in value:
+                value = value.replace(form, MASK)
         value = _BEARER.sub(lambda m: m.group(1) + MASK, value)
         return _JWT.sub(MASK, value)
 

@@ -48,7 +48,8 @@ def test_what_orjson_would_write_its_own_way_goes_through_default_str() -> None:
     moment = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
     values: list[Any] = [{"at": moment}, {"p": Point(1)}, {1: "int key"}, {"big": 2**80},
                          {"deep": [[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]},
-                         {"guid-like": "0c0ffee0-1e-4c"}, {"text": ":1e-5,"}]
+                         {"guid-like": "0c0ffee0-1e-4c"}, {"text": ":1e-5,"},
+                         1e-9, -0.00001, [2.5e-7], {"end": 1e-5}]
     for value in values:
         assert dumps_line(value) == stdlib_line(value)
 

@@ -208,6 +208,8 @@ class GraphClient:
                 self._wait_after_failure(method, url, kind, backoff, exc)
                 continue
             status = response.status_code
+            if self.pacer is not None:
+                self.pacer.answered()
             if 200 <= status < 300:
                 if status == 200 and refreshed:
                     self._refresh_pause = REFRESH_PAUSE[0]

@@ -128,3 +128,52 @@ def test_requests_saved_by_two_connections_of_a_tenant_count_once() -> None:
     later.remember(sent, wall_now=900.0)
     later.remember(sent, wall_now=900.0)  # the other connection's copy of the same requests
     assert [later.wait("t", "auditLogs", "app") for _ in range(3)] == [0.0, 0.0, 11.0]
+
+
+def test_a_request_counts_from_its_answer() -> None:
+    """Graph counts a request when it arrives, at the latest when it is answered: the next
+    one waits the window from the answer, not from the sending."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(sleep=sleep, monotonic=lambda: now[0], limits={"w": Limit(1, 1.0)})
+    pacer.wait("t", "w")
+    now[0] = 0.5
+    pacer.answered()
+    assert pacer.wait("t", "w") == pytest.approx(1.1)  # until 0.5 + 1.1
+
+
+def test_a_late_answer_holds_back_the_request_queued_behind_it() -> None:
+    """Another thread's request reserved its slot 1.1 s after this one was sent; this one's
+    answer comes at 0.6 s, so the queued one looks again after its sleep and waits to 1.7 s."""
+    now = [0.0]
+    sent, answer, answered = threading.Event(), threading.Event(), threading.Event()
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 1:
+            now[0] = 0.6
+            answer.set()  # the first request's answer arrives while the second sleeps
+            assert answered.wait(30)
+            now[0] = 1.1
+        else:
+            now[0] += seconds
+
+    pacer = Pacer(sleep=sleep, monotonic=lambda: now[0], limits={"w": Limit(1, 1.0)})
+
+    def first() -> None:
+        pacer.wait("t", "w")
+        sent.set()
+        assert answer.wait(30)
+        pacer.answered()
+        answered.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert sent.wait(30)
+    assert pacer.wait("t", "w") == pytest.approx(1.7)
+    assert pauses == pytest.approx([1.1, 0.6])
+    thread.join(30)

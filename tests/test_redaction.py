@@ -1,0 +1,20 @@
+"""The redactor masks every form of every secret, whenever it was registered."""
+
+from __future__ import annotations
+
+from executor.redaction import MASK, Redactor, variants
+
+
+def test_every_form_of_every_secret_is_masked_including_nested_and_late_ones() -> None:
+    redactor = Redactor()
+    first, longer = "s3cr3t/value+1", "s3cr3t/value+1-and-more"
+    redactor.add(first)
+    assert redactor.text(f"a {first} b") == f"a {MASK} b"
+    redactor.add(longer)  # registered after a use: still masked, as a whole
+    redactor.add("tok" * 600)  # a token-sized secret
+    for secret in (first, longer, "tok" * 600):
+        for form in variants(secret):
+            masked = redactor.text(f"x={form}&y={first}")
+            assert secret not in masked and form not in masked, form
+            assert masked.startswith("x=" + MASK)
+    assert redactor.text("nothing secret here") == "nothing secret here"
