@@ -13,7 +13,6 @@ from typing import Any
 
 from odata_query import ast
 from odata_query import exceptions as odata_exceptions
-from odata_query.grammar import ODataLexer, ODataParser
 
 from emulator import schema, timefmt
 
@@ -93,6 +92,10 @@ def _preprocess(text: str) -> tuple[str, list[str]]:
 
 
 def _parse(text: str) -> ast._Node:
+    # Imported here: SLY builds the parser's LR tables when the grammar module loads (about a
+    # quarter of an embedded emulator's start), and most runs send no $filter at all.
+    from odata_query.grammar import ODataLexer, ODataParser
+
     try:
         return ODataParser().parse(ODataLexer().tokenize(text))
     except odata_exceptions.TokenizingException as exc:
