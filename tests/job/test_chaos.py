@@ -83,6 +83,30 @@ def run_job(argv: list[str], kill_after_lines: int | None) -> tuple[int, bool, b
     return process.wait(), killed, cut
 
 
+
+def settle_and_truth(control: EmulatorControl, argv: list[str], state: Path,
+                     tenants: list[str]) -> tuple[int, set[Any]]:
+    """After the faulted runs: let Graph's late records arrive, run the job until one clean
+    cycle completes (at most 8 runs), clear the faults, check every cursor against the last
+    run's start and return (runs made, the keys the sink must hold) from the emulator's truth."""
+    control.advance(120)
+    code, runs = None, 0
+    for _ in range(8):
+        run_began = emulator_now(control)
+        code, _, _ = run_job(argv, None)
+        runs += 1
+        if code == 0:
+            break
+    assert code == 0, "the job did not complete a clean cycle in 8 runs"
+    control.faults()
+    store = StateStore(state, readonly=True)
+    try:
+        status = store.sources()
+        check_cursors(status, tenants, run_began)
+        return runs, expected_keys(control, status, tenants)
+    finally:
+        store.close()
+
 def inject_late(control: EmulatorControl, tenants: list[str], rng: random.Random,
                 serial: Callable[[], int]) -> int:
     """Records stamped in the past that surface a few seconds from now."""
@@ -322,22 +346,8 @@ def tailer_run(seed: int, tmp: Path, kills: int) -> dict[str, Any]:
             if offset:
                 control.advance(-offset * 86_400)  # Graph's clock back to the host's
                 jumps += 1
-            control.advance(120)
-            for _ in range(8):
-                run_began = emulator_now(control)
-                code, _, _ = run_job(argv, None)
-                runs += 1
-                if code == 0:
-                    break
-            assert code == 0, "the job did not complete a clean cycle in 8 runs"
-            control.faults()
-            store = StateStore(tmp / "state.db", readonly=True)
-            try:
-                status = store.sources()
-                check_cursors(status, tenants, run_began)
-                want = expected_keys(control, status, tenants)
-            finally:
-                store.close()
+            clean_runs, want = settle_and_truth(control, argv, tmp / "state.db", tenants)
+            runs += clean_runs
         finally:
             tailer.done.set()
             tailer.join()

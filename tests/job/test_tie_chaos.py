@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 import yaml
 
-from executor.job import StateStore
 from executor.job.instants import instant_key, moment_of
 from tests.control import EmulatorControl
-from tests.job.emu import check_cursors, emulator_now, expected_keys, post_records, sink_keys
-from tests.job.test_chaos import FAULTS, job_argv, run_job
+from tests.job.emu import post_records, sink_keys
+from tests.job.test_chaos import FAULTS, job_argv, run_job, settle_and_truth
 
 TIES = 500
 LATE = 150
@@ -66,22 +65,8 @@ def tie_run(seed: int, tmp: Path) -> dict[str, Any]:
             runs += 1
             kills += killed
             control.advance(15)
-        control.advance(120)
-        for _ in range(8):
-            run_began = emulator_now(control)
-            code, _, _ = run_job(argv, None)
-            runs += 1
-            if code == 0:
-                break
-        assert code == 0, "the job did not complete a clean cycle in 8 runs under faults"
-        control.faults()
-        store = StateStore(tmp / "state.db", readonly=True)
-        try:
-            status = store.sources()
-            check_cursors(status, [tenant], run_began)
-            want = expected_keys(control, status, [tenant])
-        finally:
-            store.close()
+        clean_runs, want = settle_and_truth(control, argv, tmp / "state.db", [tenant])
+        runs += clean_runs
     got = sink_keys(tmp / "events.ndjson")
     tie_keys = {k for k in want if any(i in str(k) for i in ids[:1] + ids[-1:])}
     return {"seed": seed, "runs": runs, "killed": kills, "expected": len(want),
