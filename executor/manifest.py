@@ -67,16 +67,20 @@ def validate_manifest(data: Any, store: SchemaStore) -> None:
         raise ManifestError(MANIFEST_FILE, json_path(error), error.message)
 
 
-def validate_manifest_once(text: str, data: Any, store: SchemaStore) -> None:
-    """:func:`validate_manifest`, skipped for a manifest text that passed before with the same
-    meta-schema (see :mod:`executor.validation_cache`); a failure is never remembered."""
+def parse_and_validate_once(text: str, store: SchemaStore) -> Any:
+    """:func:`parse_yaml_text` and :func:`validate_manifest`, skipped for a manifest text that
+    passed before with the same meta-schema (see :mod:`executor.validation_cache`); a failure
+    is never remembered."""
     from executor import validation_cache
 
     key = validation_cache.content_key(text, store.document(META_SCHEMA), jsonschema_file())
-    if validation_cache.known_valid(key):
-        return
+    data = validation_cache.cached_manifest(key)
+    if data is not validation_cache.MISSING:
+        return data
+    data = parse_yaml_text(text, MANIFEST_FILE)
     validate_manifest(data, store)
-    validation_cache.remember_valid(key)
+    validation_cache.remember(key, data)
+    return data
 
 
 def jsonschema_file() -> str:
@@ -306,8 +310,7 @@ def load_manifest(plugin_dir: Path, store: SchemaStore | None = None) -> Manifes
     """Parse, validate and build the manifest of the plugin in ``plugin_dir``."""
     store = store or SchemaStore(plugin_dir)
     text = read_text(plugin_dir / MANIFEST_FILE, MANIFEST_FILE)
-    data = parse_yaml_text(text, MANIFEST_FILE)
-    validate_manifest_once(text, data, store)
+    data = parse_and_validate_once(text, store)
     manifest = build_manifest(data, store)
     check_consistency(manifest, store, plugin_dir)
     register_input_schemas(manifest, store)

@@ -1,12 +1,13 @@
 """Which manifest contents already passed their meta-schema, so that a load need not re-check.
 
-Validating ``integration.yaml`` against its meta-schema costs ~85 ms, paid by every process
-(every one-off ``run`` of a platform). The result depends only on the manifest's text, the
-meta-schema and the jsonschema install, so a success is remembered under the SHA-256 of the
-three, as an empty file in a per-user cache directory. Only a success is remembered: a broken
-manifest is validated, and refused with the same message, at every load. The directory is used
-only if it belongs to the current user and nobody else may write to it; anything unexpected
-(no home, read-only disk, a foreign or shared directory) means no cache, never a skipped check.
+Validating ``integration.yaml`` against its meta-schema costs ~85 ms, and parsing its YAML
+~10 ms, paid by every process (every one-off ``run`` of a platform). The result depends only on
+the manifest's text, the meta-schema and the jsonschema install, so a success is remembered
+under the SHA-256 of the three, as the parsed manifest in JSON (key order kept) in a per-user
+cache directory. Only a success is remembered: a broken manifest is parsed, validated and
+refused with the same message at every load. The directory is used only if it belongs to the
+current user and nobody else may write to it; anything unexpected (no home, read-only disk, a
+foreign or shared directory, a torn file) means no cache, never a skipped check.
 """
 
 from __future__ import annotations
@@ -64,22 +65,37 @@ def content_key(manifest_text: str, meta_schema: Any, validator_file: str) -> st
     return digest.hexdigest()
 
 
-def known_valid(key: str) -> bool:
+MISSING: Any = object()
+"""What :func:`cached_manifest` returns for a manifest not remembered."""
+
+
+def cached_manifest(key: str) -> Any:
+    """The parsed manifest remembered under ``key``, or :data:`MISSING`."""
     directory = cache_dir()
     if directory is None or not _private(directory) or not _private(directory.parent):
-        return False
+        return MISSING
+    path = directory / f"{key}.json"
     try:
-        marker = (directory / key).lstat()
-    except OSError:
-        return False
-    owned = not hasattr(os, "getuid") or marker.st_uid == os.getuid()
-    return stat.S_ISREG(marker.st_mode) and owned
+        info = path.lstat()
+        owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        if not stat.S_ISREG(info.st_mode) or not owned:
+            return MISSING
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # gone, unreadable or torn: validate as if never seen
+        return MISSING
 
 
-def remember_valid(key: str) -> None:
-    """Best effort: a cache that cannot be written is no cache."""
+def remember(key: str, data: Any) -> None:
+    """Remember a manifest that passed, as JSON (YAML's own types that JSON would change, such
+    as dates, are not remembered). Best effort: a cache that cannot be written is no cache."""
     directory = cache_dir()
     if directory is None:
+        return
+    try:
+        text = json.dumps(data)  # insertion order kept: the manifest's order is meaningful
+        if json.loads(text) != data:
+            return
+    except (TypeError, ValueError):
         return
     with contextlib.suppress(OSError):
         directory.parent.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +103,9 @@ def remember_valid(key: str) -> None:
             level.mkdir(mode=0o700, exist_ok=True)
         if not _private(directory) or not _private(directory.parent):
             return
-        fd = os.open(directory / key, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
-        os.close(fd)
+        partial = directory / f"{key}.{os.getpid()}.tmp"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                     | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(partial, directory / f"{key}.json")

@@ -58,6 +58,24 @@ def test_a_manifest_that_passed_is_not_validated_again(cache_home: Path, plugin:
     assert oct(cache_home.stat().st_mode & 0o777) == oct(0o700)
 
 
+def test_a_remembered_manifest_loads_exactly_as_a_parsed_one(
+        cache_home: Path, plugin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _load(plugin)
+    remembered = load_manifest(plugin, SchemaStore(plugin))
+    monkeypatch.setenv(validation_cache.DISABLE_ENV, "1")
+    parsed = load_manifest(plugin, SchemaStore(plugin))
+    assert remembered == parsed
+    assert [c.id for c in remembered.commands] == [c.id for c in parsed.commands]
+
+
+def test_a_torn_cache_file_means_validating_again(cache_home: Path, plugin: Path) -> None:
+    _load(plugin)
+    (entry,) = cache_home.glob("*.json")
+    entry.write_text(entry.read_text(encoding="utf-8")[:100], encoding="utf-8")
+    assert _load(plugin).validations == 1
+    assert _load(plugin).validations == 0
+
+
 def test_a_changed_manifest_or_meta_schema_is_validated_again(cache_home: Path,
                                                               plugin: Path) -> None:
     _load(plugin)
