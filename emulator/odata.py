@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from odata_query import exceptions as odata_exceptions
-
 from emulator import schema, timefmt
 
 if TYPE_CHECKING:
@@ -109,6 +107,7 @@ def _preprocess(text: str) -> tuple[str, list[str]]:
 def _parse(text: str) -> ast._Node:
     # Imported here: SLY builds the parser's LR tables when the grammar module loads (about a
     # quarter of an embedded emulator's start), and most runs send no $filter at all.
+    from odata_query import exceptions as odata_exceptions
     from odata_query.grammar import ODataLexer, ODataParser
 
     try:
