@@ -73,7 +73,13 @@ def parse_and_validate_once(text: str, store: SchemaStore) -> Any:
     is never remembered."""
     from executor import validation_cache
 
-    key = validation_cache.content_key(text, store.document(META_SCHEMA), jsonschema_file())
+    try:
+        meta_schema = store.document(META_SCHEMA)
+    except ManifestError:  # refused as without a cache: the manifest's own errors come first
+        data = parse_yaml_text(text, MANIFEST_FILE)
+        validate_manifest(data, store)
+        return data
+    key = validation_cache.content_key(text, meta_schema, jsonschema_file())
     data = validation_cache.cached_manifest(key)
     if data is not validation_cache.MISSING:
         return data

@@ -132,3 +132,14 @@ def test_an_unwritable_cache_is_no_cache(tmp_path: Path, plugin: Path,
     assert _load(plugin).validations == 1
     assert _load(plugin).validations == 1
     assert os.path.isfile(blocker)
+
+
+def test_a_broken_manifest_and_meta_schema_are_refused_in_the_uncached_order(
+        cache_home: Path, plugin: Path) -> None:
+    (plugin / "integration.yaml").write_text("commands: [\n", encoding="utf-8")
+    (plugin / "schemas" / "integration.schema.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ManifestError, match="not valid YAML"):
+        _load(plugin)
+    (plugin / "integration.yaml").write_text("commands: []\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="integration.schema.json.*not valid JSON"):
+        _load(plugin)
