@@ -141,5 +141,5 @@ def test_a_broken_manifest_and_meta_schema_are_refused_in_the_uncached_order(
     with pytest.raises(ManifestError, match="not valid YAML"):
         _load(plugin)
     (plugin / "integration.yaml").write_text("commands: []\n", encoding="utf-8")
-    with pytest.raises(ManifestError, match="integration.schema.json.*not valid JSON"):
+    with pytest.raises(ManifestError, match=r"integration\.schema\.json.*not valid JSON"):
         _load(plugin)
