@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from emulator import faults, seeds, timefmt
-from emulator.auth import APP_ROLES, TenantAuth, TokenService, add_app, build_tenant_auth
+from emulator.auth import (
+    APP_ROLES,
+    TenantAuth,
+    TokenService,
+    add_app,
+    build_tenant_auth,
+    prepare_signing_key,
+)
 from emulator.behaviour import Behaviour
 from emulator.clock import EmulatorClock
 from emulator.control import ControlApi
@@ -108,6 +115,7 @@ class Emulator:
         """Build the tenants and serve; returns once the server accepts connections."""
         if self._server is not None:
             return self
+        prepare_signing_key()
         self._dir = Path(tempfile.mkdtemp(prefix="entra-emulator-"))
         authority = TestAuthority(self._dir, self.host)
         self.ca_bundle = str(authority.ca_path)

@@ -188,11 +188,63 @@ def _give_credential(app: AppRegistration, certificate: bool, directory: Path, c
 _CERTIFICATE_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=1)
-def signing_key() -> rsa.RSAPrivateKey:
+class _SigningKey:
     """The RS256 key tokens are signed with, made once per process (emulators in one process
-    share it; each still accepts only the tokens it issued itself)."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    share it; each still accepts only the tokens it issued itself).
+
+    RSA key generation takes 15-150 ms and releases the GIL, so :meth:`start` makes the key on a
+    thread while the emulator seeds its tenants and the client starts; :meth:`get` waits for it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._key: rsa.RSAPrivateKey | None = None
+        self._error: BaseException | None = None
+
+    def _make(self) -> None:
+        try:
+            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        except BaseException as exc:  # handed to the waiter in get()
+            self._error = exc
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._make, daemon=True,
+                                                name="emulator-signing-key")
+                self._thread.start()
+
+    def get(self) -> rsa.RSAPrivateKey:
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._key is None and self._error is None:  # a forked child: the thread is gone
+            with self._lock:
+                if self._key is None:
+                    self._make()
+        if self._key is None:
+            raise RuntimeError("the emulator's token signing key could not be made") \
+                from self._error
+        return self._key
+
+
+_SIGNING_KEY = _SigningKey()
+
+
+def signing_key() -> rsa.RSAPrivateKey:
+    """The process's token signing key (see :class:`_SigningKey`)."""
+    return _SIGNING_KEY.get()
+
+
+def prepare_signing_key() -> None:
+    """Start making the signing key on a thread (an emulator's first step at start)."""
+    _SIGNING_KEY.start()
+
+
+# Started at import: the rest of the emulator's import (~40 ms) and the client's own start
+# run while the key is made on another core.
+prepare_signing_key()
 
 
 class TokenService:
@@ -203,19 +255,33 @@ class TokenService:
         self.tenants = tenants
         self.lifetime = lifetime
         self.base_url = ""
-        self._key = signing_key()
-        self._public = self._key.public_key()
-        numbers = self._public.public_numbers()
-        self.kid = _b64url(hashlib.sha256(str(numbers.n).encode()).digest()[:15])
-        self._jwk = {
-            "kty": "RSA", "use": "sig", "kid": self.kid, "x5t": self.kid,
-            "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-            "e": _b64url(numbers.e.to_bytes(3, "big")),
-        }
+        prepare_signing_key()  # made on a thread; the first token (or JWKS) waits for it
         self._serials = itertools.count(1)
         self._issued: dict[str, int] = {}
         self._revoked_through = 0
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def _key(self) -> rsa.RSAPrivateKey:
+        return signing_key()
+
+    @functools.cached_property
+    def _public(self) -> rsa.RSAPublicKey:
+        return self._key.public_key()
+
+    @functools.cached_property
+    def kid(self) -> str:
+        numbers = self._public.public_numbers()
+        return _b64url(hashlib.sha256(str(numbers.n).encode()).digest()[:15])
+
+    @functools.cached_property
+    def _jwk(self) -> dict[str, str]:
+        numbers = self._public.public_numbers()
+        return {
+            "kty": "RSA", "use": "sig", "kid": self.kid, "x5t": self.kid,
+            "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+            "e": _b64url(numbers.e.to_bytes(3, "big")),
+        }
 
     # -- tenants ------------------------------------------------------------------------------
 

@@ -9,12 +9,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from odata_query import ast
-from odata_query import exceptions as odata_exceptions
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from emulator import schema, timefmt
+
+if TYPE_CHECKING:
+    from odata_query import ast
+else:
+
+    class _LazyAst:
+        """``odata_query.ast`` (~40 ms of imports, dateutil's parser among them), imported when
+        a $filter is first parsed: most requests carry only $top and $select."""
+
+        def __getattr__(self, name: str) -> Any:
+            from odata_query import ast as module
+
+            return getattr(module, name)
+
+    ast = _LazyAst()
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
@@ -94,6 +107,7 @@ def _preprocess(text: str) -> tuple[str, list[str]]:
 def _parse(text: str) -> ast._Node:
     # Imported here: SLY builds the parser's LR tables when the grammar module loads (about a
     # quarter of an embedded emulator's start), and most runs send no $filter at all.
+    from odata_query import exceptions as odata_exceptions
     from odata_query.grammar import ODataLexer, ODataParser
 
     try:
@@ -115,11 +129,19 @@ def _parse(text: str) -> ast._Node:
 
 _EDM = {"string": "Edm.String", "bool": "Edm.Boolean", "int": "Edm.Int32",
         "double": "Edm.Double", "datetime": "Edm.DateTimeOffset"}
-_OPS = {ast.Eq: "Equal", ast.NotEq: "NotEqual", ast.Gt: "GreaterThan",
-        ast.GtE: "GreaterThanOrEqual", ast.Lt: "LessThan", ast.LtE: "LessThanOrEqual",
-        ast.In: "In"}
-_FLIP = {ast.Gt: ast.Lt(), ast.GtE: ast.LtE(), ast.Lt: ast.Gt(), ast.LtE: ast.GtE(),
-         ast.Eq: ast.Eq(), ast.NotEq: ast.NotEq()}
+
+
+@cache
+def _ops() -> dict[type, str]:
+    return {ast.Eq: "Equal", ast.NotEq: "NotEqual", ast.Gt: "GreaterThan",
+            ast.GtE: "GreaterThanOrEqual", ast.Lt: "LessThan", ast.LtE: "LessThanOrEqual",
+            ast.In: "In"}
+
+
+@cache
+def _flip() -> dict[type, Any]:
+    return {ast.Gt: ast.Lt(), ast.GtE: ast.LtE(), ast.Lt: ast.Gt(), ast.LtE: ast.GtE(),
+            ast.Eq: ast.Eq(), ast.NotEq: ast.NotEq()}
 
 
 def _edm(t: Any) -> str:
@@ -260,8 +282,8 @@ class _Compiler:
         if isinstance(left, ast._Literal) and not isinstance(right, ast._Literal):
             if isinstance(comparator, ast.In):
                 raise ODataError("The right operand of 'in' must be a list of literals.")
-            left, right, comparator = right, left, _FLIP[type(comparator)]
-        op_name = _OPS[type(comparator)]
+            left, right, comparator = right, left, _flip()[type(comparator)]
+        op_name = _ops()[type(comparator)]
         get, t = self.value(left, scope)
         if isinstance(t, tuple) and t[0] in ("collection", "complex"):
             raise ODataError(
@@ -365,8 +387,10 @@ class FilterRulesError(ODataError):
     """A $filter that parses but uses a property or operator Graph does not document."""
 
 
-_OP_NAMES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt",
-             ast.LtE: "le", ast.In: "in"}
+@cache
+def _op_names() -> dict[type, str]:
+    return {ast.Eq: "eq", ast.NotEq: "ne", ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt",
+            ast.LtE: "le", ast.In: "in"}
 
 
 @dataclass(frozen=True)
@@ -404,8 +428,8 @@ class FilterRules:
             left, right, op = node.left, node.right, node.comparator
             if isinstance(left, ast._Literal) and not isinstance(right, ast._Literal):
                 left, right = right, left
-                op = _FLIP.get(type(op), op)
-            self._operand(left, _OP_NAMES[type(op)], resource, lam)
+                op = _flip().get(type(op), op)
+            self._operand(left, _op_names()[type(op)], resource, lam)
             return
         if isinstance(node, ast.Call):
             name = node.func.full_name().lower()

@@ -40,10 +40,19 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def parse_yaml(path: Path, relpath: str) -> Any:
     """Stage 1: YAML text to plain data (safe loader only)."""
+    return parse_yaml_text(read_text(path, relpath), relpath)
+
+
+def read_text(path: Path, relpath: str) -> str:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError(relpath, "$", "file not found") from None
+
+
+def parse_yaml_text(text: str, relpath: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "$"
@@ -56,6 +65,35 @@ def validate_manifest(data: Any, store: SchemaStore) -> None:
     error = store.first_error(META_SCHEMA, data)
     if error is not None:
         raise ManifestError(MANIFEST_FILE, json_path(error), error.message)
+
+
+def parse_and_validate_once(text: str, store: SchemaStore) -> Any:
+    """:func:`parse_yaml_text` and :func:`validate_manifest`, skipped for a manifest text that
+    passed before with the same meta-schema (see :mod:`executor.validation_cache`); a failure
+    is never remembered."""
+    from executor import validation_cache
+
+    try:
+        meta_schema = store.document(META_SCHEMA)
+    except ManifestError:  # refused as without a cache: the manifest's own errors come first
+        data = parse_yaml_text(text, MANIFEST_FILE)
+        validate_manifest(data, store)
+        return data
+    key = validation_cache.content_key(text, meta_schema, jsonschema_file())
+    data = validation_cache.cached_manifest(key)
+    if data is not validation_cache.MISSING:
+        return data
+    data = parse_yaml_text(text, MANIFEST_FILE)
+    validate_manifest(data, store)
+    validation_cache.remember(key, data)
+    return data
+
+
+def jsonschema_file() -> str:
+    """The validator library's keyword code: part of what a cached verdict depends on."""
+    import jsonschema._keywords
+
+    return jsonschema._keywords.__file__ or ""
 
 
 def _allowed_values(raw: dict[str, Any] | None, store: SchemaStore, where: str,
@@ -277,8 +315,8 @@ def _unique(values: list[str], where: str, what: str) -> None:
 def load_manifest(plugin_dir: Path, store: SchemaStore | None = None) -> Manifest:
     """Parse, validate and build the manifest of the plugin in ``plugin_dir``."""
     store = store or SchemaStore(plugin_dir)
-    data = parse_yaml(plugin_dir / MANIFEST_FILE, MANIFEST_FILE)
-    validate_manifest(data, store)
+    text = read_text(plugin_dir / MANIFEST_FILE, MANIFEST_FILE)
+    data = parse_and_validate_once(text, store)
     manifest = build_manifest(data, store)
     check_consistency(manifest, store, plugin_dir)
     register_input_schemas(manifest, store)

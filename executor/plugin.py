@@ -17,7 +17,6 @@ from executor.connection import resolve_connection, secret_values
 from executor.errors import IntegrationError, InvalidInput, UsageError, one_line
 from executor.inputs import InputValidator
 from executor.manifest import load_manifest
-from executor.mapping.errors import MappingError
 from executor.model import CommandSpec, Manifest
 from executor.redaction import Redactor
 from executor.registry import Registry
@@ -94,6 +93,8 @@ class Plugin:
 
     def _checked_mapping_set(self, overrides_file: str | None) -> Any:
         """:meth:`mapping_set`, with a mapping problem as a one-line usage error."""
+        from executor.mapping import MappingError  # the engine loads only for runs that map
+
         try:
             return self.mapping_set(overrides_file)
         except MappingError as exc:
