@@ -164,6 +164,8 @@ def _spans_events(buffer: bytes, stream: IO[bytes], prefix: str, head: bytes
         if rest[:1] == b"]":
             break
         end, deepest = _whole_items_end(buffer)
+        if end < 0:
+            break
         if deepest > limit:
             raise EventStreamError(f"nested deeper than {MAX_DEPTH} levels")
         if end:
@@ -172,14 +174,12 @@ def _spans_events(buffer: bytes, stream: IO[bytes], prefix: str, head: bytes
                 items = orjson.loads(b"[" + buffer[:end] + b"]")
             except orjson.JSONDecodeError:
                 break
-            if after[:1] == b",":
-                buffer = after[1:]
-                yield from items
-                continue
             yield from items
-            buffer = after
-            break
-        if len(buffer) > SPAN_LIMIT:
+            if after[:1] != b",":
+                buffer = after
+                break
+            buffer = after[1:]  # no whole item follows the last one found: read on
+        elif len(buffer) > SPAN_LIMIT:
             break
         chunk = read_chunk(stream)
         if not chunk:
@@ -189,16 +189,19 @@ def _spans_events(buffer: bytes, stream: IO[bytes], prefix: str, head: bytes
 
 
 def _whole_items_end(buffer: bytes) -> tuple[int, int]:
-    """(where the last whole item of `buffer` that a `,` or `]` follows ends, 0 if none; the
-    deepest nesting in `buffer`), `buffer` starting at an item outside any string."""
-    masked = buffer.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    """(where the last whole item of `buffer` that a `,` or `]` follows ends, 0 if none, -1 if
+    ijson must read it; the deepest nesting in `buffer`), `buffer` starting at an item outside
+    any string."""
+    masked = buffer
+    if b"\\" in masked:  # escapes masked (same length): the quotes left delimit strings
+        masked = masked.replace(b"\\\\", b"__").replace(b'\\"', b"__")
     parts = masked.split(b'"')  # even parts are outside strings; an unclosed last one is odd
     structure = b"".join(parts[0::2])
     brackets = structure.translate(None, _NOT_BRACKET)
     if not brackets:
         return 0, 0
     if _LONG_NUMBER.search(structure):
-        return 0, 0  # past 64 bits, perhaps: ijson refuses those (orjson takes up to 2**64)
+        return -1, 0  # past 64 bits, perhaps: ijson refuses those (orjson takes up to 2**64)
     depths = list(accumulate(map(_BRACKET_STEP.__getitem__, brackets)))
     deepest = max(depths)
     index = len(depths) - 1
