@@ -212,6 +212,8 @@ def _whole_items_end(buffer: bytes) -> tuple[int, int]:
         follower = masked[end:].lstrip(_WHITESPACE)[:1]
         if follower in (b",", b"]"):
             return end, deepest
+        if follower:
+            return -1, deepest  # not an array's items (malformed?): ijson says what it is
         index -= 1
         while index >= 0 and depths[index] != 0:
             index -= 1
@@ -313,5 +315,8 @@ def _sniff(stream: IO[bytes], chunks: list[bytes], main_key: str | None,
 
 def _reason(exc: Exception) -> str:
     """yajl's message without the echo of the input it adds (its first line only)."""
-    lines = str(exc).strip().splitlines()
+    text = exc.args[0] if exc.args else ""
+    if isinstance(text, bytes):  # yajl2_c gives some messages as bytes, the echo included
+        text = text.decode("utf-8", "replace")
+    lines = str(text).strip().splitlines()
     return lines[0].strip().rstrip(".")[:200] if lines else type(exc).__name__

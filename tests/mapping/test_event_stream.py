@@ -93,3 +93,16 @@ def test_malformed_text_after_whole_events_keeps_them_and_names_the_fault(
     with pytest.raises(EventStreamError, match="invalid char"):
         read.extend(read_events(io.BytesIO(text.encode()), "value"))
     assert read == [{"id": 1, "pad": "y" * 40}]
+
+
+@pytest.mark.parametrize("chunk", [20, 65536])
+def test_a_lexical_error_does_not_echo_the_input(monkeypatch: pytest.MonkeyPatch, chunk: int
+                                                 ) -> None:
+    """yajl appends the text around the fault (an event's data) to its message, as bytes when
+    that text is not UTF-8: not shown either way."""
+    monkeypatch.setattr(stream, "CHUNK_SIZE", chunk)
+    with pytest.raises(EventStreamError) as raised:
+        _events(b'[{"a": 1, "pad": "xxxxxxxxxxxxxxx"}, {"city": "S\xc3o", '
+                b'"secretish": "s3cr3t"}]')
+    assert "s3cr3t" not in str(raised.value) and "city" not in str(raised.value)
+    assert str(raised.value) == "not JSON (lexical error: invalid bytes in UTF8 string)"
