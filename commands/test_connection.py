@@ -142,10 +142,9 @@ def probe(client: Any, manifest: Any) -> Probe:
     if result.reads and not any(r["ok"] for r in result.reads.values()):
         raise refused[0]
     for name, perms in needs.items():
-        lacking = [p for p in perms if p not in have]
         failed = [p for p in granted(perms) if p in result.reads and not result.reads[p]["ok"]]
-        if lacking:
-            result.readiness[name] = "missing " + ", ".join(lacking)
+        if name in result.missing:
+            result.readiness[name] = "missing " + ", ".join(result.missing[name])
         elif failed:
             result.readiness[name] = "read refused for " + ", ".join(sorted(failed))
         else:
@@ -159,10 +158,9 @@ def run(client: Any, inputs: dict[str, Any], context: CommandContext) -> Command
     token = found.token
     optional = optional_access(context.manifest, found.roles)
     expires = token.expires_at.isoformat() if token.expires_at else None
-    refused = {p: r for p, r in found.reads.items() if not r["ok"]}
     errors = [ErrorEntry(context.command.failure_indicator, r["status_code"],
                          f"{r['path']}: {r['message']}", r["request_id"])
-              for r in refused.values()]
+              for r in found.reads.values() if not r["ok"]]
     return CommandOutput(
         return_data="Partially Successful" if errors else "Successful",
         raw_data={"tenant_id": token.tenant_id, "app_id": token.app_id, "roles": found.roles,
