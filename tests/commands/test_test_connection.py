@@ -13,11 +13,17 @@ ALL_COMMANDS = {name for name in facts.commands() if name != "Fetch Event"} | {
 WRITE_COMMANDS = set(facts.action_commands())
 
 
+def _run_from_clean_log(emulator: Any, control: Any, tmp_path: Path,
+                        app: str) -> tuple[int, dict[str, Any], str]:
+    """Test Connection through the CLI for ``app``, with the emulator's request log emptied
+    first so that the test sees only this run's requests."""
+    control.clear_requests()
+    return run_cli(emulator.connection(app=app), tmp_path, "run", "Test Connection")
+
+
 def test_full_app_passes_and_may_run_every_command(emulator: Any, control: Any,
                                                    tmp_path: Path) -> None:
-    control.clear_requests()
-    code, result, stderr = run_cli(emulator.connection(app="full"), tmp_path,
-                                   "run", "Test Connection")
+    code, result, stderr = _run_from_clean_log(emulator, control, tmp_path, "full")
     assert code == 0
     assert result["status"] == "Successful"
     assert result["return_data"] == "Successful"
@@ -68,9 +74,7 @@ def test_optional_permissions_are_listed_for_a_read_only_app(connector: Any,
 
 def test_app_without_roles_fails_asking_for_admin_consent(emulator: Any, control: Any,
                                                           tmp_path: Path) -> None:
-    control.clear_requests()
-    code, result, _ = run_cli(emulator.connection(app="none"), tmp_path,
-                              "run", "Test Connection")
+    code, result, _ = _run_from_clean_log(emulator, control, tmp_path, "none")
     assert code == 1
     assert result["status"] == result["return_data"] == "Failed"
     (error,) = result["errors"]
