@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from commands import registry
+from commands.graph.origin import origin
 from commands.paths import resource_path
 from commands.retention import check_filter_dates
 from executor.errors import InvalidInput, ManifestError
@@ -111,15 +112,6 @@ def command_resource(context: CommandContext, inputs: Mapping[str, Any]) -> Reso
     return resource
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else None)
-    except ValueError:
-        port = -1
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
-
-
 def check_continuation(link: str, collection_url: str, inputs: Mapping[str, Any]) -> str:
     """A Next Link this command may follow: https, on the connection's Server URL, naming the
     command's own collection, and not mixed with Filter or Select (the link carries them).
@@ -137,7 +129,7 @@ def check_continuation(link: str, collection_url: str, inputs: Mapping[str, Any]
         raise InvalidInput("Next Link", "must not contain user information, a fragment or "
                            "backslashes")
     expected = urlsplit(collection_url)
-    if _origin(link) != _origin(collection_url):
+    if origin(link) != origin(collection_url):
         raise InvalidInput("Next Link", f"points to {parts.hostname}, not to this "
                            f"connection's Server URL ({expected.scheme}://{expected.netloc})")
     path = unquote(parts.path).rstrip("/").casefold()

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commands.graph.errors import unexpected_response
+from commands.graph.origin import origin
 from executor.errors import ApiError
 
 NEXT_LINK = "@odata.nextLink"
@@ -31,7 +32,6 @@ repeats as many items as were inserted meanwhile; those repeats are recent, so a
 catches them without holding every key of a million-record listing."""
 
 Fetch = Callable[[str, Mapping[str, Any] | None], dict[str, Any]]
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 class PagingError(ApiError):
@@ -39,16 +39,6 @@ class PagingError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(None, message, code="invalidNextLink")
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def check_next_link(link: Any, base_url: str, seen: set[str]) -> str:
@@ -60,8 +50,8 @@ def check_next_link(link: Any, base_url: str, seen: set[str]) -> str:
     parts = urlsplit(link)
     if parts.username is not None or parts.password is not None or "\\" in link:
         raise PagingError("Graph returned a malformed @odata.nextLink; stopped paging")
-    scheme, host, port = _origin(link)
-    if not host or (scheme, host, port) != _origin(base_url):
+    scheme, host, port = origin(link)
+    if not host or (scheme, host, port) != origin(base_url):
         shown = f"{scheme}://{host}" if host else "a relative link"
         raise PagingError(f"@odata.nextLink points to {shown}, not to the Graph host of this "
                           "connection; refused to follow it (the token stays with Graph)")
