@@ -150,10 +150,8 @@ class Pacer:
         now = self.monotonic()
         incoming: dict[tuple[str, str, str], list[float]] = {}
         for tenant, name, app, wall in sent:
-            limit = self.limits.get(str(name).lower())
-            if limit is not None:
-                key = (str(tenant).lower(), str(name).lower(),
-                       str(app).lower() if limit.per_app else "")
+            key = self._key(str(tenant), str(name), str(app))
+            if key is not None:
                 incoming.setdefault(key, []).append(now - (wall_now - float(wall)))
         with self._lock:
             for key, times in incoming.items():
