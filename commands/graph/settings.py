@@ -106,7 +106,7 @@ class GraphSettings:
     @property
     def timeouts(self) -> tuple[float, float]:
         """(connect, read) for requests."""
-        return (min(MAX_CONNECT_TIMEOUT, self.timeout_seconds), self.timeout_seconds)
+        return request_timeouts(self.timeout_seconds)
 
     @property
     def verify(self) -> bool | str:
@@ -366,6 +366,11 @@ def _ca_bundle(raw: str | None) -> str | None:
     if not path.exists():
         raise InvalidInput("CA Bundle", f"{raw} does not exist")
     return str(path)
+
+
+def request_timeouts(total: float) -> tuple[float, float]:
+    """(connect, read) for requests, for an exchange of at most ``total`` seconds."""
+    return (min(MAX_CONNECT_TIMEOUT, total), total)
 
 
 def _timeout(raw: Any) -> float:

@@ -32,7 +32,7 @@ import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
 from commands.graph.logs import logger
-from commands.graph.settings import MAX_CONNECT_TIMEOUT, GraphSettings
+from commands.graph.settings import GraphSettings, request_timeouts
 from commands.graph.watchdog import DeadlineAdapter, exchange
 from executor.redaction import Redactor
 
@@ -114,7 +114,7 @@ class Transport:
             warnings.simplefilter("always")
             response = self.session.request(
                 method, url, headers=headers, params=params, json=json, data=data,
-                timeout=(min(MAX_CONNECT_TIMEOUT, timeout), timeout), allow_redirects=False,
+                timeout=request_timeouts(timeout), allow_redirects=False,
                 stream=True)
             try:
                 if response._content is False:  # not yet read (by a response hook)
