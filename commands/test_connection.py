@@ -122,10 +122,9 @@ def probe(client: Any, manifest: Any) -> Probe:
                                  "commands need: grant admin consent for "
                                  + ", ".join(result.needed)
                                  + " (application permissions) in Microsoft Entra ID")
-    cloud = getattr(client.settings, "cloud", "global")
-    cloud = getattr(cloud, "name", cloud)
+    cloud = getattr(client.settings, "cloud", "global")  # the settings' cloud name
     refused: list[ApiError] = []
-    for permission, resource in probe_resources(manifest, str(cloud)).items():
+    for permission, resource in probe_resources(manifest, cloud).items():
         if permission not in have:
             continue
         try:
