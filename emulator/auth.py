@@ -255,7 +255,8 @@ class TokenService:
         self.tenants = tenants
         self.lifetime = lifetime
         self.base_url = ""
-        prepare_signing_key()  # made on a thread; the first token (or JWKS) waits for it
+        # The signing key is already being made (on a thread since this module's import); the
+        # first token or JWKS waits for it through _key.
         self._serials = itertools.count(1)
         self._issued: dict[str, int] = {}
         self._revoked_through = 0

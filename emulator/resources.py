@@ -14,8 +14,8 @@ from emulator import collections as _package
 from emulator import schema
 from emulator.spec import AUDIT_LOGS, IDENTITY_PROTECTION, Action, Collection
 
-__all__ = ["AUDIT_LOGS", "COLLECTIONS", "IDENTITY_PROTECTION", "NAMES", "RESOURCES", "SCHEMAS",
-           "TOP_LEVEL", "Action", "Collection"]
+__all__ = ["AUDIT_LOGS", "COLLECTIONS", "IDENTITY_PROTECTION", "NAMES", "TOP_LEVEL", "Action",
+           "Collection"]
 
 
 def _discover() -> list[Collection]:
@@ -54,10 +54,6 @@ AUDIT_LOGS_TOP = {c.segment.lower(): c for c in COLLECTIONS.values()
 BETA_ROOT = {segment: c for segment, c in TOP_LEVEL.items() if c.beta_root}
 #: The control API's resource names (lower-case -> canonical).
 NAMES = {name.lower(): name for name in COLLECTIONS}
-#: Each collection's item type per API version.
-SCHEMAS: dict[tuple[str, str], schema.ResourceSchema] = {
-    (c.name, version): s for c in COLLECTIONS.values() for version, s in c.schemas.items()}
-RESOURCES = tuple(sorted(COLLECTIONS))
 
 #: Application permissions: every read role a collection names (least privilege, no
 #: ReadWrite) plus Directory.Read.All, and the write roles its actions need.

@@ -17,7 +17,8 @@ from emulator import catalog, directory, seeds, timefmt
 from emulator.directory import User
 from emulator.schema import ENUMS
 from emulator.signins import FORCE, SignInSource, linked_traits, pick
-from emulator.spec import SeedContext, TenantView
+from emulator.spec import Action, SeedContext, TenantView
+from emulator.store import VersionedStore
 
 HOUR = 3600 * timefmt.TICKS_PER_SECOND
 MINUTE = 60 * timefmt.TICKS_PER_SECOND
@@ -83,6 +84,18 @@ def history_id(user_id: str, ticks: int, taken: set[str]) -> str:
     value = f"{user_id}{dotnet}"
     taken.add(value)
     return value
+
+
+def close_open_detections(detections: VersionedStore, owner_prop: str, owner_id: str,
+                          action: Action, at: int, visible_from: int | None) -> None:
+    """An action's effect on its owner's detections still `atRisk` (users' and service
+    principals' alike): each takes the action's riskState and riskDetail at `at`."""
+    owner = owner_id.lower()
+    for det in detections.visible_all(at):
+        if str(det.get(owner_prop, "")).lower() == owner and det.get("riskState") == "atRisk":
+            detections.put({**det, "riskState": action.risk_state,
+                            "riskDetail": action.risk_detail, "lastUpdatedDateTime": at},
+                           visible_from)
 
 
 def additional_info(pairs: list[tuple[str, Any]]) -> str:

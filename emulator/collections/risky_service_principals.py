@@ -55,19 +55,14 @@ def settle(tenant: TenantView, principal: dict[str, Any], action: str, spec: Act
     """Detections and history follow a risky service principal's action."""
     detections = tenant.store("servicePrincipalRiskDetections")
     history = tenant.store("servicePrincipalHistory")
-    key = principal["id"].lower()
     if action == "confirmcompromised":
         det = _workload_risk.detection(tenant.key, 1_000_000 + tenant.counter(), principal,
                                        "adminConfirmedServicePrincipalCompromised", at, "high")
         det.update(riskState=spec.risk_state, riskDetail=spec.risk_detail)
         detections.put(det, visible_from)
     else:
-        for det in detections.visible_all(at):
-            if (str(det.get("servicePrincipalId", "")).lower() == key
-                    and det.get("riskState") == "atRisk"):
-                detections.put({
-                    **det, "riskState": spec.risk_state, "riskDetail": spec.risk_detail,
-                    "lastUpdatedDateTime": at}, visible_from)
+        _user_risk.close_open_detections(detections, "servicePrincipalId", principal["id"],
+                                         spec, at, visible_from)
     existing = {h["id"] for h in history.visible_all(at)}
     events = (["adminConfirmedServicePrincipalCompromised"]
               if action == "confirmcompromised" else [])

@@ -51,16 +51,12 @@ def settle(tenant: TenantView, user: dict[str, Any], action: str, spec: Action, 
            at: int, taken: set[str], visible_from: int | None) -> None:
     """Detections and history follow a risky user's action."""
     detections = tenant.store("riskDetections")
-    user_key = user["id"].lower()
     if action == "confirmcompromised":
         detections.put(_user_risk.compromise_detection(tenant.key, tenant.counter(), user, at),
                        visible_from)
     else:
-        for det in detections.visible_all(at):
-            if det.get("userId", "").lower() == user_key and det.get("riskState") == "atRisk":
-                detections.put({**det, "riskState": spec.risk_state,
-                                "riskDetail": spec.risk_detail,
-                                "lastUpdatedDateTime": at}, visible_from)
+        _user_risk.close_open_detections(detections, "userId", user["id"], spec, at,
+                                         visible_from)
     existing = {h["id"] for h in tenant.children("history", user["id"], at)}
     item_id = _user_risk.history_id(user["id"], at, taken | existing)
     events = ["adminConfirmedUserCompromised"] if action == "confirmcompromised" else []

@@ -238,3 +238,19 @@ def test_bad_fault_configs(fresh):
                  {"trickle": "everything"}, {"trickle": "body", "trickle_ms": 0}):
         response = fresh.session.post(f"{fresh.base}/_emulator/faults", json=body)
         assert response.status_code == 400, body
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickled_response_still_arrives_whole(fresh, part):
+    """The trickle fault only slows a response: given time, the client reads the same answer."""
+    fresh.token()
+    query = {"$top": 1, "$select": "id"}
+    plain = fresh.get(RISKY, query=query)
+    fresh.control("POST", "faults", {"trickle": part, "trickle_ms": 1, "path": "riskyUsers"})
+    # A read timeout, so that a response that never completes fails rather than hangs.
+    slow = fresh.session.get(fresh.base + RISKY, params=query, timeout=30,
+                             headers={"Authorization": f"Bearer {fresh.token()}"})
+    fresh.control("POST", "faults", {})
+    assert slow.status_code == plain.status_code == 200
+    assert slow.json() == plain.json() and slow.json()["value"]
+    assert slow.headers["Content-Type"] == plain.headers["Content-Type"]

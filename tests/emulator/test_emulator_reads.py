@@ -235,8 +235,8 @@ def test_every_enum_member_is_covered(client):
             for key, sub in t[1].items():
                 walk(sub, value.get(key))
 
-    for resource in resources.RESOURCES:
-        props = resources.SCHEMAS[(resource, "beta")].props
+    for resource, spec in resources.COLLECTIONS.items():
+        props = spec.widest.props
         for record in client.truth(resource):
             for key, t in props.items():
                 walk(t, record.get(key))

@@ -25,6 +25,25 @@ def test_every_collection_module_is_in_the_table_once() -> None:
     assert len(declared) == len(set(declared))
 
 
+def test_the_table_serves_the_documented_paths() -> None:
+    """The collections docs/fidelity.md lists (facts §1.1), not the discovery's own output."""
+    paths = set()
+    for spec in COLLECTIONS.values():
+        owner = COLLECTIONS[spec.parent].segment + "/{id}/" if spec.parent else ""
+        paths.add(f"/{spec.service}/{owner}{spec.segment}")
+    assert paths == {
+        "/auditLogs/signIns",
+        "/identityProtection/riskDetections",
+        "/identityProtection/riskyUsers",
+        "/identityProtection/riskyUsers/{id}/history",
+        "/identityProtection/riskyServicePrincipals",
+        "/identityProtection/riskyServicePrincipals/{id}/history",
+        "/identityProtection/servicePrincipalRiskDetections",
+    }
+    assert {s.segment for s in COLLECTIONS.values() if s.beta_root} == {
+        "riskyUsers", "riskDetections"}
+
+
 def test_no_module_outside_collections_names_a_collection() -> None:
     quoted = re.compile("|".join(rf"[\"']{re.escape(name)}[\"']" for name in COLLECTIONS))
     offenders = []

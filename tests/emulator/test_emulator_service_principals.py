@@ -106,6 +106,9 @@ def test_action_changes_state_history_and_detections(fresh: Client, action: str,
                   if d["servicePrincipalId"] == target["id"]]
     if action == "dismiss":
         assert all(d["riskState"] != "atRisk" for d in detections)
+        changed = [d for d in detections if d["riskState"] == state]
+        assert changed and all(d["riskDetail"] == "adminDismissedAllRiskForServicePrincipal"
+                               for d in changed)
     else:
         assert any(d["riskEventType"] == "adminConfirmedServicePrincipalCompromised"
                    for d in detections)
