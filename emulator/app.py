@@ -19,7 +19,6 @@ from emulator.auth import (
     TokenService,
     add_app,
     build_tenant_auth,
-    prepare_signing_key,
 )
 from emulator.behaviour import Behaviour
 from emulator.clock import EmulatorClock
@@ -115,7 +114,6 @@ class Emulator:
         """Build the tenants and serve; returns once the server accepts connections."""
         if self._server is not None:
             return self
-        prepare_signing_key()
         self._dir = Path(tempfile.mkdtemp(prefix="entra-emulator-"))
         authority = TestAuthority(self._dir, self.host)
         self.ca_bundle = str(authority.ca_path)
