@@ -209,9 +209,10 @@ class GraphConnection:
     def pages(self, source: Source, window: Window) -> Iterator[Sequence[Record]]:
         spec = self.types.sources[source.name]
         params = window_query(spec, window, self.page_size, ordered=source.ordered)
-        for page in self._client_for(source).iter_pages(spec.path, params=params,
-                                           permissions=self.types.permissions(source.name),
-                                           objects_only=False):
+        client = self._client_for(source)
+        for page in client.iter_pages(spec.path, params=params,
+                                      permissions=self.types.permissions(source.name),
+                                      objects_only=False):
             records = page.get("value") or []
             for record in records:
                 if isinstance(record, dict):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from executor.datetimes import parse_instant
 from executor.job.state import StateStore
 
 CHART_CYCLES = 30
@@ -47,19 +48,9 @@ class Dashboard:
     error: str | None = None
 
 
-def parse_utc(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def describe_lag(cursor: str | None, now: datetime) -> str:
     """How far the cursor is behind now: ``3 h 12 min``, ``45 s``; ``-`` before a first run."""
-    moment = parse_utc(cursor)
+    moment = parse_instant(cursor)
     if moment is None:
         return "-"
     seconds = int((now - moment).total_seconds())

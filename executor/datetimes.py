@@ -20,6 +20,16 @@ def parse_datetime(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(iso))  # 3.11: accepts Z, offsets, fractions
 
 
+def parse_instant(text: str | None) -> datetime | None:
+    """A stored ISO 8601 instant (``Z``, an offset, or naive = UTC) in UTC; None if absent/bad."""
+    if not text:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
 def as_utc(value: datetime) -> datetime:
     """Aware and in UTC; a naive datetime is taken to be UTC already (never local time)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

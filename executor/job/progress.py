@@ -29,9 +29,8 @@ class Progress:
                  interval: float = 0.2, log_interval: float = LOG_INTERVAL) -> None:
         self.stream = stream if stream is not None else sys.stderr
         isatty = getattr(self.stream, "isatty", None)
-        terminal = bool(isatty and isatty())
         self.enabled = True if enabled is None else enabled
-        self.terminal = terminal
+        self.terminal = bool(isatty and isatty())
         """On a terminal: the one-line display; otherwise log lines."""
         self.monotonic = monotonic
         self.interval = interval
@@ -39,12 +38,12 @@ class Progress:
         self._last = -interval
         self._last_logged: float | None = None
         self._shown = False
-        self._runs: dict[tuple[str, str], tuple[float, int]] = {}
-        """Per connection and source: when its run began (monotonic), pages then."""
+        self._began: dict[tuple[str, str], float] = {}
+        """Per connection and source: when its run began (monotonic)."""
 
     def begin(self, label: str, source: str) -> None:
         """A run of this source starts: its rate counts from now."""
-        self._runs[(label, source)] = (self.monotonic(), 0)
+        self._began[(label, source)] = self.monotonic()
 
     def update(self, label: str, source: str, delivered: int, pages: int,
                cursor: str | None, *, window: tuple[str, str] | None = None,
@@ -52,7 +51,7 @@ class Progress:
         if not self.enabled:
             return
         now = self.monotonic()
-        started, _ = self._runs.setdefault((label, source), (now, 0))
+        started = self._began.setdefault((label, source), now)
         if self.terminal:
             if not force and now - self._last < self.interval:
                 return

@@ -115,12 +115,12 @@ class StateStore:
 
     def _upgrade(self) -> None:
         """Columns added since schema version 1 (a state written by an older job)."""
-        have = {row[1] for row in self.db.execute("PRAGMA table_info(sources)")}
+        have = self._columns("sources")
         for column, kind in (("clock_skew_seconds", "REAL"), ("gap_from", "TEXT"),
                              ("gap_to", "TEXT")):
             if column not in have:
                 self.db.execute(f"ALTER TABLE sources ADD COLUMN {column} {kind}")
-        if "staged" not in {row[1] for row in self.db.execute("PRAGMA table_info(sinks)")}:
+        if "staged" not in self._columns("sinks"):
             self.db.execute("ALTER TABLE sinks ADD COLUMN staged INTEGER NOT NULL DEFAULT 0")
 
     @property
@@ -174,7 +174,7 @@ class StateStore:
 
     def checkpoint(self, connection: str, source: str) -> Checkpoint:
         row = self._row("SELECT cursor FROM sources WHERE connection=? AND source=?",
-                              (connection, source))
+                        (connection, source))
         seen = dict(self._rows(
             "SELECT key, cursor FROM seen WHERE connection=? AND source=?",
             (connection, source)))
@@ -220,7 +220,7 @@ class StateStore:
     def sink_commit(self, path: str) -> tuple[int, int] | None:
         """(committed length, bytes of the last page) of a sink; None when new to the state."""
         row = self._row("SELECT committed_length, staged FROM sinks WHERE path=?",
-                              (path,))
+                        (path,))
         return None if row is None else (int(row[0]), int(row[1]))
 
     def set_sink_length(self, path: str, length: int) -> None:
@@ -311,7 +311,7 @@ class StateStore:
 
     def last_health_check(self, connection: str) -> str | None:
         row = self._row("SELECT checked_at FROM health WHERE connection=?",
-                              (connection,))
+                        (connection,))
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str | None) -> None:
@@ -357,8 +357,8 @@ class StateStore:
         if not self._has_table("health"):
             return []
         rows = self._rows("SELECT connection, label, checked_at, ok, message, "
-                               "last_failure_at, last_failure FROM health "
-                               "ORDER BY connection")
+                          "last_failure_at, last_failure FROM health "
+                          "ORDER BY connection")
         return [{"connection": r[0], "label": r[1], "checked_at": r[2],
                  "ok": None if r[3] is None else bool(r[3]), "message": r[4],
                  "last_failure_at": r[5], "last_failure": r[6]} for r in rows]

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from executor.datetimes import parse_instant
 from executor.job.state import StateStore, job_running
 
 SCHEDULE_KEY = "schedule"
@@ -33,18 +34,8 @@ def stale_after(every_seconds: float | None) -> timedelta:
     return max(STALE_MINIMUM, timedelta(seconds=STALE_PERIODS * every_seconds))
 
 
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _is_stale(entry: dict[str, Any], limit: timedelta, now: datetime) -> bool:
-    since = _instant(entry.get("last_success")) or _instant(entry.get("last_run_started"))
+    since = parse_instant(entry.get("last_success")) or parse_instant(entry.get("last_run_started"))
     return since is not None and now - since > limit
 
 

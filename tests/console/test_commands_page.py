@@ -15,6 +15,20 @@ def _open(page: Any, console: ConsoleSession, command_id: str) -> None:
     page.goto(f"{console.base}/commands/{command_id}")
 
 
+def _run(page: Any, status: str = "Successful") -> None:
+    """Run the open form and wait for its result, which must end with ``status``."""
+    page.click("#run")
+    page.wait_for_selector("#result-status")
+    assert page.inner_text("#result-status") == status
+
+
+def _fill_fetch_event(page: Any, console: ConsoleSession, event_type: str, count: int) -> None:
+    _open(page, console, "fetch-event")
+    page.select_option("#connection", "emulator")
+    page.select_option("#in-event_type", event_type)
+    page.fill("#in-number_of_events_fetched", str(count))
+
+
 def test_every_command_of_the_manifest_has_a_form(page: Any, console: ConsoleSession,
                                                    connector: Any) -> None:
     manifest = connector.plugin.manifest
@@ -53,9 +67,7 @@ def test_a_list_command_shows_the_tabs(page: Any, console: ConsoleSession,
     _open(page, console, "list-risky-users")
     page.select_option("#connection", "emulator")
     page.fill("#in-top", "3")
-    page.click("#run")
-    page.wait_for_selector("#result-status")
-    assert page.inner_text("#result-status") == "Successful"
+    _run(page)
     tabs = page.locator("[role=tab]").all_inner_texts()
     assert tabs == ["Return Data", "Raw Data", "Key Fields", "Context Data"]
     assert page.is_visible("#tab-return") and not page.is_visible("#tab-raw")
@@ -96,9 +108,7 @@ def test_a_refused_command_shows_graphs_status_and_message_in_the_error_tab(
     _open(page, console, "list-risky-users")
     page.select_option("#connection", "no-roles")
     control.clear_requests()
-    page.click("#run")
-    page.wait_for_selector("#result-status")
-    assert page.inner_text("#result-status") == "Failed"
+    _run(page, "Failed")
     assert page.is_visible("#tab-error")  # opened first when the command failed
     refused = [r for r in control.graph_requests()
                if "riskyUsers" in r["path"] and r.get("status") and r["status"] >= 400]
@@ -140,13 +150,8 @@ def test_dates_from_the_picker_are_written_as_the_reference_does(
 
 def test_fetch_event_shows_its_mapped_events_as_a_table(page: Any, console: ConsoleSession,
                                                         control: EmulatorControl) -> None:
-    _open(page, console, "fetch-event")
-    page.select_option("#connection", "emulator")
-    page.select_option("#in-event_type", "riskDetection")
-    page.fill("#in-number_of_events_fetched", "3")
-    page.click("#run")
-    page.wait_for_selector("#result-status")
-    assert page.inner_text("#result-status") == "Successful"
+    _fill_fetch_event(page, console, "riskDetection", 3)
+    _run(page)
     page.click("#tab-btn-events")
     table = page.locator("#tab-events table.list")
     columns = table.locator("thead th").all_inner_texts()
@@ -163,13 +168,8 @@ def test_fetch_event_shows_its_mapped_events_as_a_table(page: Any, console: Cons
 
 def test_an_ignored_input_is_shown_as_a_warning(page: Any, console: ConsoleSession,
                                                 control: EmulatorControl) -> None:
-    _open(page, console, "fetch-event")
-    page.select_option("#connection", "emulator")
-    page.select_option("#in-event_type", "signIn")
-    page.fill("#in-number_of_events_fetched", "1")
+    _fill_fetch_event(page, console, "signIn", 1)
     page.fill("#in-risk_event_type", "Unlikely Travel")  # a suggestion of the text field
-    page.click("#run")
-    page.wait_for_selector("#result-status")
-    assert page.inner_text("#result-status") == "Successful"
+    _run(page)
     (warning,) = page.locator("#result-warnings li").all_inner_texts()
     assert "Risk Event Type" in warning and "ignored" in warning
