@@ -114,13 +114,20 @@ def fetch_step(checkpoint: Checkpoint, records: Iterable[Any], source: Source, *
     added: dict[str, str] = {}
     dead: list[DeadLetter] = []
     out_of_order = False
+    id_field, cursor_field = source.id_field, source.cursor_field
     for record in records:
-        problem = _undeliverable(record, source)
-        if problem is not None:
-            dead.append(DeadLetter(_dead_key(record, source), problem, record))
-            continue
-        value = _normalised(source.cursor_of(record))
-        assert value is not None
+        value = None
+        if type(record) is dict:  # what pages hold: one look-up per field, one parse
+            identifier, raw = record.get(id_field), record.get(cursor_field)
+            if type(identifier) is str and identifier and type(raw) is str:
+                value = _normalised(raw)
+        if value is None:  # anything else takes the general checks
+            problem = _undeliverable(record, source)
+            if problem is not None:
+                dead.append(DeadLetter(_dead_key(record, source), problem, record))
+                continue
+            value = _normalised(source.cursor_of(record))
+            assert value is not None
         key = source.key_of(record, value)
         if key in added or key in known:
             continue
