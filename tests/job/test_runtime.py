@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,29 @@ class Harness:
 ])
 def test_instant_keys_sort_as_time(text: str, key: str) -> None:
     assert instant_key(text) == key
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2999, 12, 31)),
+       st.integers(min_value=0, max_value=9))
+def test_instant_keys_of_graphs_own_form_are_the_moment(moment: datetime, digits: int) -> None:
+    """``...SSZ`` and ``...SS.fffffffZ`` (how Graph writes times) against datetime's reading."""
+    fraction = f"{moment.microsecond:06d}0{moment.microsecond % 7}{moment.second % 10}"[:digits]
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if digits else "") + "Z"
+    key = instant_key(text)
+    assert datetime.strptime(key[:26], "%Y-%m-%dT%H:%M:%S.%f") == datetime.strptime(
+        text[:19] + "." + (fraction[:6] or "0"), "%Y-%m-%dT%H:%M:%S.%f")
+    assert key[26] == (fraction[6:7] or "0") and key.endswith("Z") and len(key) == 28
+
+
+@pytest.mark.parametrize("text", [
+    "2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-00-10T10:00:00Z",
+    "2026-11-27T24:00:00Z", "2026-11-27T23:60:00Z", "2026-11-27T23:59:60Z",
+    "2026-11-27T23:59:59.Z", "2026-11-27T1:00:00Z", "2026-11-27T10:00:00ZZ",
+    "\u0662\u0660\u0662\u0666-11-27T10:00:00Z", "2026-11-27T1\u0660:00:00Z",
+])
+def test_instant_keys_refuse_what_is_not_a_time(text: str) -> None:
+    with pytest.raises(ValueError):
+        instant_key(text)
 
 
 def test_instant_round_trip_and_shift() -> None:
