@@ -589,9 +589,9 @@ def test_a_failed_publish_is_completed_by_recovery(tmp_path: Path, monkeypatch: 
     """Disk full half-way through appending a committed page: recovery appends the rest."""
     sink = FileSink(tmp_path / "events.ndjson")
     sink.recover(None)
-    sink.stage([b'{"a":1}\n'])
+    sink.stage(b'{"a":1}\n')
     sink.publish()
-    target = sink.stage([b'{"b":2}\n', b'{"c":3}\n'])
+    target = sink.stage(b'{"b":2}\n{"c":3}\n')
     staged = sink.staged_size
     real_write = os.write
     calls = {"n": 0}
