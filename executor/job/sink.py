@@ -49,8 +49,8 @@ def encode_page(event_type: str, records: Sequence[Any], mapper: Callable[[Any],
                 attribution: Mapping[str, Any] | None = None) -> bytes:
     """A page's sink lines: ``{"event_type", **attribution, "fields", "raw"}`` per record
     (attribution: where the event came from, such as its tenant and connection; fields: the
-    record mapped), UTF-8, newline-terminated (orjson, byte for byte the standard library's
-    compact encoding: :mod:`executor.jsonfast`)."""
+    record mapped), UTF-8, newline-terminated: orjson, byte for byte the standard library's
+    compact encoding for records decoded by :mod:`executor.jsonfast`."""
     head = {"event_type": event_type, **(attribution or {})}
     return dumps_lines([{**head, "fields": mapper(record), "raw": record}
                         for record in records])
