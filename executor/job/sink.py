@@ -52,8 +52,7 @@ def encode_page(event_type: str, records: Sequence[Any], mapper: Callable[[Any],
     record mapped), UTF-8, newline-terminated: orjson, byte for byte the standard library's
     compact encoding for records decoded by :mod:`executor.jsonfast`."""
     head = {"event_type": event_type, **(attribution or {})}
-    return dumps_lines([{**head, "fields": mapper(record), "raw": record}
-                        for record in records])
+    return dumps_lines({**head, "fields": mapper(record), "raw": record} for record in records)
 
 
 class Sink(Protocol):
