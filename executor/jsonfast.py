@@ -73,7 +73,7 @@ def dumps_lines(values: Iterable[Any]) -> bytes:
 
     Each value is encoded as soon as it is made (``values`` may be a generator): a page's
     values built first and encoded after were cold in the cache again (a third slower)."""
-    lines = []
+    lines: list[bytes] = []
     append = lines.append
     for value in values:
         try:

@@ -57,7 +57,7 @@ def test_cycles_are_still_collected_when_memory_grows() -> None:
         first.other.other = first  # garbage only a collection frees
         freed = weakref.ref(first)
         del first
-        kept = [[] for _ in range(60_000)]  # growth past the threshold
+        kept: list[list[int]] = [[] for _ in range(60_000)]  # growth past the threshold
         assert inside[0] >= 1 and freed() is None
         del kept
 

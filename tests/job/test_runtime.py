@@ -153,6 +153,16 @@ def test_step_dedups_moves_cursor_and_forgets_outside_overlap() -> None:
     assert again.forget_before == key_of(T0 + timedelta(minutes=20))
 
 
+def test_every_record_shape_is_keyed_as_source_key_of_keys_it() -> None:
+    """Page records (dicts, string ids) are keyed inline; others through the general checks:
+    both give the key a stored state holds, so a record is never delivered twice."""
+    records: list[Any] = [rec("a", 0), {"id": 7, "ts": rec("x", 1)["ts"]},
+                          {"id": "b", "ts": "2026-11-01T00:02:00.5+00:00"}]
+    step = fetch_step(Checkpoint(), records, SRC)
+    assert set(step.added) == {SRC.key_of(r, instant_key(r["ts"])) for r in records}
+    assert fetch_step(step.checkpoint, records, SRC).fresh == []
+
+
 def test_same_id_with_a_new_cursor_value_is_a_new_event() -> None:
     step = fetch_step(Checkpoint(), [rec("u", 0)], SRC)
     update = fetch_step(step.checkpoint, [rec("u", 0), rec("u", 3)], SRC)
