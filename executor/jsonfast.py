@@ -18,15 +18,11 @@ standard library's; datetimes and dataclasses go to ``default=str`` as they did 
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import msgspec
-import orjson
-
-_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-            | orjson.OPT_APPEND_NEWLINE)
 _SMALL = 1e-4
 """orjson and Python spell some floats under this magnitude apart (from 1e-9 up); all of them
 are written Python's way, which is never wrong, only slower."""
@@ -43,14 +39,21 @@ def _float(text: str) -> float:
     return ReprFloat(value) if 0.0 < abs(value) < _SMALL else value
 
 
-_DECODER = msgspec.json.Decoder(float_hook=_float)
+@functools.cache
+def _decoder() -> tuple[Callable[[Any], Any], type[Exception]]:
+    """msgspec's decoder and its error, imported at the first document (a command that reads
+    no JSON does not pay for it)."""
+    import msgspec
+
+    return msgspec.json.Decoder(float_hook=_float).decode, msgspec.DecodeError
 
 
 def loads(data: bytes | str) -> Any:
     """``json.loads``, faster: the same objects for every document (see the module text)."""
+    decode, refused = _decoder()
     try:
-        return _DECODER.decode(data)
-    except (msgspec.DecodeError, RecursionError):
+        return decode(data)
+    except (refused, RecursionError):
         return json.loads(data, parse_float=_float)  # its verdict (and its error)
 
 
@@ -73,11 +76,15 @@ def dumps_lines(values: Iterable[Any]) -> bytes:
 
     Each value is encoded as soon as it is made (``values`` may be a generator): a page's
     values built first and encoded after were cold in the cache again (a third slower)."""
+    import orjson  # here, as msgspec in loads: a mapping loaded to list events never encodes
+
+    options = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+               | orjson.OPT_APPEND_NEWLINE)
     lines: list[bytes] = []
     append = lines.append
     for value in values:
         try:
-            append(orjson.dumps(value, default=_default, option=_OPTIONS))
+            append(orjson.dumps(value, default=_default, option=options))
         except TypeError:
             append(_stdlib_line(value))
     return b"".join(lines)
@@ -89,6 +96,8 @@ def _stdlib_line(value: Any) -> bytes:
 
 
 def _default(value: Any) -> Any:
+    import orjson
+
     if type(value) is ReprFloat:
         return orjson.Fragment(float.__repr__(value).encode())
     return str(value)
