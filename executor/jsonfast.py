@@ -1,63 +1,103 @@
-"""JSON on the job's hot path with orjson, byte for byte what the standard library writes.
+"""JSON on the job's hot path, byte for byte what the standard library writes.
 
-Decoding a page and encoding a sink line were most of the job's CPU (``json.dumps`` 39-44 %,
-``json.loads`` 20-21 %). orjson does both several times faster. Its output equals
-``json.dumps(..., ensure_ascii=False, separators=(",", ":"), default=str)`` except in cases
-handled here by falling back to the standard library: floats from 1e-9 to 1e-4 (orjson writes
-``0.00001`` and ``1e-9`` where Python writes ``1e-05`` and ``1e-09``), integers beyond 64 bits,
-keys that are not strings, nesting past orjson's depth, and datetimes and dataclasses (passed to
-``default=str`` as the standard library does). Decoding falls back for whatever orjson refuses
-(NaN, lone surrogates, very deep nesting), so errors stay the standard library's.
+Decoding a page and encoding its sink lines were most of the job's CPU with the standard library.
+Encoding is orjson's, which writes what ``json.dumps(..., ensure_ascii=False,
+separators=(",", ":"), default=str)`` writes except for floats from 1e-9 to 1e-4: orjson
+writes ``0.00001`` and ``1e-9`` where Python writes ``1e-05`` and ``1e-09``. Searching every
+line for such numbers cost as much as encoding it, so they are found where they are read
+instead: decoding is msgspec's (as fast as orjson, and it hands each float's text to a hook),
+and a float in that range is decoded as a :class:`ReprFloat`, a float like any other except
+that orjson passes it to ``default``, which writes Python's spelling. Floats made elsewhere
+(a mapping file's values) go through :func:`marked`.
+
+Whatever msgspec refuses (NaN, a lone surrogate, a byte-order mark, very deep nesting) is decoded
+by the standard library with the same hook, so the objects and the errors stay its own. Integers
+beyond 64 bits and keys that are not strings make orjson refuse a value: that line is the
+standard library's; datetimes and dataclasses go to ``default=str`` as they did there.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import orjson
+_SMALL = 1e-4
+"""orjson and Python spell some floats under this magnitude apart (from 1e-9 up); all of them
+are written Python's way, which is never wrong, only slower."""
 
-_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-            | orjson.OPT_APPEND_NEWLINE)
-_ONE_DIGIT_EXPONENT = re.compile(rb"e-\d[,\]}\n]")
-"""How orjson ends a number from 1e-9 to under 1e-5 (``1e-9``; Python writes ``1e-09``)."""
-_SMALL_DECIMAL = re.compile(rb"0\.0000\d*[,\]}\n]")
-"""How orjson writes one from 1e-5 to 1e-4 (``0.00001``; Python writes ``1e-05``)."""
+
+class ReprFloat(float):
+    """A float that orjson writes as Python does (see the module text)."""
+
+    __slots__ = ()
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    return ReprFloat(value) if 0.0 < abs(value) < _SMALL else value
+
+
+@functools.cache
+def _decoder() -> tuple[Callable[[Any], Any], type[Exception]]:
+    """msgspec's decoder and its error, imported at the first document (a command that reads
+    no JSON does not pay for it)."""
+    import msgspec
+
+    return msgspec.json.Decoder(float_hook=_float).decode, msgspec.DecodeError
 
 
 def loads(data: bytes | str) -> Any:
-    """``json.loads``, faster: the same objects for every document Graph sends."""
+    """``json.loads``, faster: the same objects for every document (see the module text)."""
+    decode, refused = _decoder()
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)  # its verdict (and its error) for what orjson refuses
+        return decode(data)
+    except (refused, RecursionError):
+        return json.loads(data, parse_float=_float)  # its verdict (and its error)
 
 
-def dumps_line(value: Any) -> bytes:
-    """One compact UTF-8 JSON line, newline-terminated, equal to the standard library's."""
-    try:
-        line = orjson.dumps(value, default=str, option=_OPTIONS)
-    except TypeError:
-        return _stdlib_line(value)
-    if _may_differ(line):
-        return _stdlib_line(value)
-    return line
+def marked(value: Any) -> Any:
+    """``value`` with its floats in the range orjson spells its own way made :class:`ReprFloat`
+    (for values that did not come from :func:`loads`)."""
+    kind = type(value)
+    if kind is float:
+        return ReprFloat(value) if 0.0 < abs(value) < _SMALL else value
+    if kind is dict:
+        return {key: marked(item) for key, item in value.items()}
+    if kind is list:
+        return [marked(item) for item in value]
+    return value
 
 
-def _may_differ(line: bytes) -> bool:
-    """Whether the line may hold a number orjson writes unlike Python (never a false "no").
+def dumps_lines(values: Iterable[Any]) -> bytes:
+    """One compact UTF-8 JSON line per value, each newline-terminated, joined: equal to the
+    standard library's for values whose floats came from :func:`loads` or :func:`marked`.
 
-    Both patterns start with a literal that the regular expression engine skips to, and both
-    need the number's end right after (``,``, ``]``, ``}`` or the line's end): ``e-`` alone is in
-    nearly every sign-in line (inside GUIDs: ``...a41e-a531...``), and searching the whole 3 KB
-    line for a number's start at each ``e-`` cost more than encoding it. A string that looks
-    like such a number only costs the standard library's encoding, never a different line.
-    """
-    return (_ONE_DIGIT_EXPONENT.search(line) is not None
-            or _SMALL_DECIMAL.search(line) is not None)
+    Each value is encoded as soon as it is made (``values`` may be a generator): a page's
+    values built first and encoded after were cold in the cache again (a third slower)."""
+    import orjson  # here, as msgspec in loads: a mapping loaded to list events never encodes
+
+    options = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+               | orjson.OPT_APPEND_NEWLINE)
+    lines: list[bytes] = []
+    append = lines.append
+    for value in values:
+        try:
+            append(orjson.dumps(value, default=_default, option=options))
+        except TypeError:
+            append(_stdlib_line(value))
+    return b"".join(lines)
 
 
 def _stdlib_line(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                       default=str).encode("utf-8") + b"\n"
+
+
+def _default(value: Any) -> Any:
+    import orjson
+
+    if type(value) is ReprFloat:
+        return orjson.Fragment(float.__repr__(value).encode())
+    return str(value)

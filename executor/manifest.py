@@ -18,6 +18,7 @@ from executor.input_schemas import (
     output_schema_path,
     schema_path,
 )
+from executor.limits import SAFE_LOADER
 from executor.model import (
     ActionSpec,
     AllowedValue,
@@ -35,9 +36,6 @@ from executor.schema_store import SchemaStore, json_path
 MANIFEST_FILE = "integration.yaml"
 META_SCHEMA = "schemas/integration.schema.json"
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_yaml(path: Path, relpath: str) -> Any:
     """Stage 1: YAML text to plain data (safe loader only)."""
     return parse_yaml_text(read_text(path, relpath), relpath)
@@ -52,7 +50,7 @@ def read_text(path: Path, relpath: str) -> str:
 
 def parse_yaml_text(text: str, relpath: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "$"

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
 from executor.errors import IntegrationError, InvalidInput, UsageError
+from executor.job.collector import collected_per_growth
 from executor.job.instants import instant_key
 from executor.job.model import Connection, Source
 from executor.job.progress import Progress
@@ -279,7 +280,7 @@ def _run(args: argparse.Namespace, redactor: Redactor, hooks: JobHooks) -> int:
                   cycle_budget=cycle_budget(args),
                   max_concurrency=args.max_concurrency)
         summary_out = sys.stderr if args.sink == "-" else sys.stdout
-        with stop_on_signals(stop):
+        with stop_on_signals(stop), collected_per_growth():
             if args.verb == "run":
                 report = job.run_cycle()
                 _print(summary_out, report.to_dict())

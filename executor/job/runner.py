@@ -42,7 +42,7 @@ from executor.job.instants import key_of
 from executor.job.model import Checkpoint, Connection, Record, Source, Window
 from executor.job.prefetch import prefetched
 from executor.job.progress import Progress
-from executor.job.sink import Sink, encode
+from executor.job.sink import Sink, encode_page
 from executor.job.state import StateStore, utc_text
 from executor.job.step import SeenKeys, fetch_step, finish_window, plan_window
 
@@ -374,15 +374,14 @@ class Job:
                 hold = hold or step.out_of_order
                 newest = step.newest
                 origin = getattr(connection, "attribution", None)
-                lines = [encode(source.name, self.mapper(record), record, origin)
-                         for record in step.fresh]
+                page_lines = encode_page(source.name, step.fresh, self.mapper, origin)
                 with self._writing:
                     if not self._recovered:
                         raise RuntimeError("the sink could not be cut back to its committed "
                                            "length; nothing more is written before a restart")
                     dead = self._file_dead_letters(connection, source, step.dead)
                     run.dead_letters += len(step.dead)
-                    length = self.sink.stage(lines)
+                    length = self.sink.stage(page_lines)
                     self.store.commit(connection.id, source.name, step,
                                       sink_path=self.sink.path, sink_length=length,
                                       staged=self.sink.staged_size, dead=dead)

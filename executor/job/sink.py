@@ -5,7 +5,8 @@ only ever appended to, never cut back, so ``tail -F`` and the file inputs of Fil
 and Vector (which follow a file by inode and offset, and take a shrinking file for a new one)
 read every event once. A page goes through three steps:
 
-1. **stage**: the page is written to a side file (``.NAME.pending`` beside the sink) and fsynced;
+1. **stage**: the page is written to a side file (``.NAME.pending`` beside the sink, over the
+   last page) and synced;
 2. **commit**: the state records, in one transaction with the checkpoint, the sink length after
    the page and the page's size;
 3. **publish**: the page is appended to the sink and fsynced.
@@ -31,11 +32,11 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from executor.jsonfast import dumps_line
+from executor.jsonfast import dumps_lines
 
 log = logging.getLogger("executor.job")
 
@@ -44,13 +45,14 @@ class SinkInUse(Exception):
     """Another job (another state) writes this sink."""
 
 
-def encode(event_type: str, fields: Any, raw: Any,
-           attribution: Mapping[str, Any] | None = None) -> bytes:
-    """One sink line: ``{"event_type", **attribution, "fields", "raw"}`` (attribution: where
-    the event came from, such as its tenant and connection), UTF-8, newline-terminated (orjson,
-    byte for byte the standard library's compact encoding: :mod:`executor.jsonfast`)."""
-    return dumps_line({"event_type": event_type, **(attribution or {}), "fields": fields,
-                       "raw": raw})
+def encode_page(event_type: str, records: Sequence[Any], mapper: Callable[[Any], Any],
+                attribution: Mapping[str, Any] | None = None) -> bytes:
+    """A page's sink lines: ``{"event_type", **attribution, "fields", "raw"}`` per record
+    (attribution: where the event came from, such as its tenant and connection; fields: the
+    record mapped), UTF-8, newline-terminated: orjson, byte for byte the standard library's
+    compact encoding for records decoded by :mod:`executor.jsonfast`."""
+    head = {"event_type": event_type, **(attribution or {})}
+    return dumps_lines({**head, "fields": mapper(record), "raw": record} for record in records)
 
 
 class Sink(Protocol):
@@ -63,8 +65,8 @@ class Sink(Protocol):
         """Bring the sink to ``committed`` (see the module text); the length to record."""
         ...
 
-    def stage(self, lines: list[bytes]) -> int | None:
-        """Make the page durable aside; the sink length once it is published."""
+    def stage(self, page: bytes) -> int | None:
+        """Make the page (its lines) durable aside; the sink length once it is published."""
         ...
 
     def publish(self) -> None:
@@ -88,6 +90,7 @@ class FileSink:
         os.makedirs(directory, exist_ok=True)
         self.pending_path = os.path.join(directory, f".{name}.pending")
         self.owner_path = os.path.join(directory, f".{name}.owner")
+        self._pending_fd = -1
         created = not os.path.exists(self.path)
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
         try:
@@ -161,16 +164,17 @@ class FileSink:
             return None
         return page[len(page) - missing:]
 
-    def stage(self, lines: list[bytes]) -> int:
-        self._staged = b"".join(lines)
-        if self._staged:
-            fd = os.open(self.pending_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-            try:
-                _write_all(fd, self._staged)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return self.length + len(self._staged)
+    def stage(self, page: bytes) -> int:
+        self._staged = page
+        if page:
+            # Written over the last page in place, not truncated and allocated again (half the
+            # cost); the file is only read when the state names a torn page of this very size.
+            if self._pending_fd < 0:
+                self._pending_fd = os.open(self.pending_path, os.O_WRONLY | os.O_CREAT, 0o640)
+            _write_all(self._pending_fd, page, at=0)
+            os.ftruncate(self._pending_fd, len(page))
+            os.fdatasync(self._pending_fd)
+        return self.length + len(page)
 
     def publish(self) -> None:
         if self._staged:
@@ -186,6 +190,9 @@ class FileSink:
         os.fsync(self.fd)
 
     def close(self) -> None:
+        if self._pending_fd >= 0:
+            os.close(self._pending_fd)
+            self._pending_fd = -1
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
@@ -203,9 +210,9 @@ class StreamSink:
     def recover(self, committed: int | None, staged: int = 0) -> None:
         return None
 
-    def stage(self, lines: list[bytes]) -> None:
-        if lines:
-            self.stream.write(b"".join(lines))
+    def stage(self, page: bytes) -> None:
+        if page:
+            self.stream.write(page)
             self.stream.flush()
             try:
                 fd = self.stream.fileno()
@@ -225,11 +232,14 @@ class StreamSink:
         self.stream.flush()
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes, *, at: int | None = None) -> None:
+    """All of ``data``, appended (or written from offset ``at``)."""
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = os.write(fd, view) if at is None else os.pwrite(fd, view, at)
         view = view[written:]
+        if at is not None:
+            at += written
 
 
 def _fsync_dir(directory: str) -> None:

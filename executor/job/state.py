@@ -2,8 +2,13 @@
 
 One transaction per page holds everything that must move together: the new cursor, the keys
 just delivered, the keys that fell out of the overlap, the sink's committed length and the
-delivery count. The sink is fsynced *before* that transaction, and on start the sink is cut back
-to the length recorded here, so a crash at any point leaves sink and checkpoint agreeing.
+delivery count. The page is staged beside the sink before that transaction and published after
+it (see :mod:`executor.job.sink`), so a crash at any point leaves sink and checkpoint agreeing.
+
+The keys are stored in cursor order (``seen``'s primary key starts with the cursor value): a page
+adds its keys at one end of one tree and the overlap drops them from the other, where keys in
+their own order (GUIDs) and a second index on the cursor touched pages all over both trees, and
+cost more than the rest of the commit.
 
 WAL with ``synchronous=FULL``: a commit is on disk when it returns, because the file sink
 publishes a page only after its commit (see :mod:`executor.job.sink`) and so must never find the
@@ -36,8 +41,11 @@ from executor.errors import UsageError
 from executor.job.model import Checkpoint
 from executor.job.step import Step
 
-SCHEMA_VERSION = 2
-_SCHEMA = """
+SCHEMA_VERSION = 3
+_SEEN = """CREATE TABLE IF NOT EXISTS seen (
+    connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, cursor TEXT NOT NULL,
+    PRIMARY KEY (connection, source, cursor, key)) WITHOUT ROWID;"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
     connection TEXT NOT NULL, source TEXT NOT NULL, label TEXT,
@@ -45,10 +53,7 @@ CREATE TABLE IF NOT EXISTS sources (
     last_run_started TEXT, last_run_finished TEXT, last_success TEXT,
     last_run_events INTEGER, last_error TEXT, last_error_at TEXT,
     PRIMARY KEY (connection, source));
-CREATE TABLE IF NOT EXISTS seen (
-    connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, cursor TEXT NOT NULL,
-    PRIMARY KEY (connection, source, key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_by_cursor ON seen (connection, source, cursor);
+{_SEEN}
 CREATE TABLE IF NOT EXISTS sinks (path TEXT PRIMARY KEY, committed_length INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
     connection TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL,
@@ -114,7 +119,8 @@ class StateStore:
                         (str(uuid.uuid4()),))
 
     def _upgrade(self) -> None:
-        """Columns added since schema version 1 (a state written by an older job)."""
+        """What changed since schema version 1 (a state written by an older job): columns
+        added, and the keys stored in cursor order (version 3)."""
         have = self._columns("sources")
         for column, kind in (("clock_skew_seconds", "REAL"), ("gap_from", "TEXT"),
                              ("gap_to", "TEXT")):
@@ -122,6 +128,14 @@ class StateStore:
                 self.db.execute(f"ALTER TABLE sources ADD COLUMN {column} {kind}")
         if "staged" not in self._columns("sinks"):
             self.db.execute("ALTER TABLE sinks ADD COLUMN staged INTEGER NOT NULL DEFAULT 0")
+        if self._rows("SELECT 1 FROM sqlite_master WHERE type='index' AND "
+                      "name='seen_by_cursor'"):  # version 2 and older: keys in key order
+            with self.transaction() as db:
+                db.execute("ALTER TABLE seen RENAME TO seen_by_key")
+                db.execute(_SEEN)
+                db.execute("INSERT INTO seen (connection, source, key, cursor) SELECT "
+                           "connection, source, key, cursor FROM seen_by_key")
+                db.execute("DROP TABLE seen_by_key")
 
     @property
     def identity(self) -> str:

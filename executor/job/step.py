@@ -114,19 +114,33 @@ def fetch_step(checkpoint: Checkpoint, records: Iterable[Any], source: Source, *
     added: dict[str, str] = {}
     dead: list[DeadLetter] = []
     out_of_order = False
+    id_field, cursor_field = source.id_field, source.cursor_field
+    start, end = (window.start, window.end) if window is not None else (None, None)
     for record in records:
-        problem = _undeliverable(record, source)
-        if problem is not None:
-            dead.append(DeadLetter(_dead_key(record, source), problem, record))
-            continue
-        value = _normalised(source.cursor_of(record))
-        assert value is not None
-        key = source.key_of(record, value)
+        value: Any = None  # the record's cursor value, once keyed
+        key = None
+        if type(record) is dict:  # what pages hold: one look-up per field, one parse
+            identifier, raw = record.get(id_field), record.get(cursor_field)
+            if type(identifier) is str and identifier and type(raw) is str:
+                try:
+                    value = instant_key(raw)
+                except ValueError:
+                    pass
+                else:
+                    key = f"{identifier}|{value}"  # Source.key_of's key, without the call
+        if key is None:  # anything else takes the general checks
+            problem = _undeliverable(record, source)
+            if problem is not None:
+                dead.append(DeadLetter(_dead_key(record, source), problem, record))
+                continue
+            value = _normalised(source.cursor_of(record))
+            assert value is not None
+            key = source.key_of(record, value)
         if key in added or key in known:
             continue
         added[key] = value
         fresh.append(record)
-        if window is not None and not window.start <= value <= window.end:
+        if start is not None and not start <= value <= end:
             continue  # delivered, but a time outside the window never moves the cursor
         if newest is not None and value < newest:
             out_of_order = True

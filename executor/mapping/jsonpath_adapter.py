@@ -13,6 +13,7 @@ from jsonpath_ng import Child, DatumInContext, Descendants, Fields, Index, Root,
 from jsonpath_ng.ext import parse as _parse
 from jsonpath_ng.jsonpath import Wildcard
 
+from executor.jsonfast import marked
 from executor.mapping.paths import FIELD, INDEX, WILDCARD, PathSyntaxError, Step
 
 
@@ -106,8 +107,10 @@ def compile_expression(text: str) -> tuple[tuple[Step, ...] | None, Any, str | N
 
 
 def find_values(expression: Any, data: Any) -> list[Any]:
-    """Non-null values of every match; an expression that fails on odd data matches nothing."""
+    """Non-null values of every match; an expression that fails on odd data matches nothing.
+    (Values are ``marked``: arithmetic can compute a float the sink must spell Python's way.)"""
     try:
-        return [match.value for match in expression.find(data) if match.value is not None]
+        return [marked(match.value) for match in expression.find(data)
+                if match.value is not None]
     except Exception:  # mapping bad data never raises: arithmetic, `len` etc. on the wrong type
         return []

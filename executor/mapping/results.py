@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from executor.jsonfast import marked
+
 _OTHERWISE = "*"
 
 
@@ -45,6 +47,7 @@ class ValuesTable:
         self.bools: dict[bool, Any] = {}
         self.otherwise: Any = NO_ENTRY  # what `"*"` shows, if the table has it
         for key, shown in source.items():
+            shown = marked(shown)  # a float the sink must spell Python's way (jsonfast)
             if isinstance(key, bool):
                 self.bools[key] = shown
             elif isinstance(key, int | float):
@@ -60,7 +63,7 @@ class ValuesTable:
         kind = type(value)
         if kind is str:
             shown = self.strings.get(value, self.otherwise)
-        elif kind is int or kind is float:
+        elif kind is int or kind is float or isinstance(value, float):  # also a ReprFloat
             shown = self.numbers.get(value, self.otherwise)
         elif kind is bool:
             shown = self.bools.get(value, self.otherwise)

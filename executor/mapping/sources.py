@@ -79,9 +79,11 @@ def parse_search_string(text: str) -> SearchString:
 
 
 def read_sources(mappings: Path | Sequence[Path], problems: list[Problem]) -> list[RawSource]:
-    """The mapping files named (or every `*.yaml` in a directory), parsed with
-    `yaml.safe_load` and shape-checked."""
+    """The mapping files named (or every `*.yaml` in a directory), parsed with the safe loader
+    and shape-checked."""
     import yaml
+
+    from executor.limits import SAFE_LOADER
 
     sources: list[RawSource] = []
     if isinstance(mappings, Path):
@@ -94,7 +96,7 @@ def read_sources(mappings: Path | Sequence[Path], problems: list[Problem]) -> li
     for path in files:
         label = str(path)
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except (OSError, yaml.YAMLError) as error:
             problems.append(Problem(label, None, f"cannot be read as YAML: {error}"))
             continue

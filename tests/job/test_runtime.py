@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,29 @@ def test_instant_keys_sort_as_time(text: str, key: str) -> None:
     assert instant_key(text) == key
 
 
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2999, 12, 31)),
+       st.integers(min_value=0, max_value=9))
+def test_instant_keys_of_graphs_own_form_are_the_moment(moment: datetime, digits: int) -> None:
+    """``...SSZ`` and ``...SS.fffffffZ`` (how Graph writes times) against datetime's reading."""
+    fraction = f"{moment.microsecond:06d}0{moment.microsecond % 7}{moment.second % 10}"[:digits]
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if digits else "") + "Z"
+    key = instant_key(text)
+    assert datetime.strptime(key[:26], "%Y-%m-%dT%H:%M:%S.%f") == datetime.strptime(
+        text[:19] + "." + (fraction[:6] or "0"), "%Y-%m-%dT%H:%M:%S.%f")
+    assert key[26] == (fraction[6:7] or "0") and key.endswith("Z") and len(key) == 28
+
+
+@pytest.mark.parametrize("text", [
+    "2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-00-10T10:00:00Z",
+    "2026-11-27T24:00:00Z", "2026-11-27T23:60:00Z", "2026-11-27T23:59:60Z",
+    "2026-11-27T23:59:59.Z", "2026-11-27T1:00:00Z", "2026-11-27T10:00:00ZZ",
+    "\u0662\u0660\u0662\u0666-11-27T10:00:00Z", "2026-11-27T1\u0660:00:00Z",
+])
+def test_instant_keys_refuse_what_is_not_a_time(text: str) -> None:
+    with pytest.raises(ValueError):
+        instant_key(text)
+
+
 def test_instant_round_trip_and_shift() -> None:
     key = key_of(T0)
     assert moment_of(key) == T0
@@ -128,6 +151,16 @@ def test_step_dedups_moves_cursor_and_forgets_outside_overlap() -> None:
     # a and b are older than cursor - overlap (20 min): forgotten, never queried again.
     assert set(again.checkpoint.seen) == {f"c|{key_of(T0 + timedelta(minutes=30))}"}
     assert again.forget_before == key_of(T0 + timedelta(minutes=20))
+
+
+def test_every_record_shape_is_keyed_as_source_key_of_keys_it() -> None:
+    """Page records (dicts, string ids) are keyed inline; others through the general checks:
+    both give the key a stored state holds, so a record is never delivered twice."""
+    records: list[Any] = [rec("a", 0), {"id": 7, "ts": rec("x", 1)["ts"]},
+                          {"id": "b", "ts": "2026-11-01T00:02:00.5+00:00"}]
+    step = fetch_step(Checkpoint(), records, SRC)
+    assert set(step.added) == {SRC.key_of(r, instant_key(r["ts"])) for r in records}
+    assert fetch_step(step.checkpoint, records, SRC).fresh == []
 
 
 def test_same_id_with_a_new_cursor_value_is_a_new_event() -> None:
@@ -566,9 +599,9 @@ def test_a_failed_publish_is_completed_by_recovery(tmp_path: Path, monkeypatch: 
     """Disk full half-way through appending a committed page: recovery appends the rest."""
     sink = FileSink(tmp_path / "events.ndjson")
     sink.recover(None)
-    sink.stage([b'{"a":1}\n'])
+    sink.stage(b'{"a":1}\n')
     sink.publish()
-    target = sink.stage([b'{"b":2}\n', b'{"c":3}\n'])
+    target = sink.stage(b'{"b":2}\n{"c":3}\n')
     staged = sink.staged_size
     real_write = os.write
     calls = {"n": 0}

@@ -14,6 +14,8 @@ import pytest
 
 from commands import job_cli
 from executor.job import StateStore
+from executor.job.model import Checkpoint
+from executor.job.step import Step
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,10 +92,35 @@ def test_a_job_upgrades_an_older_state_and_keeps_its_cursor(tmp_path: Path,
     state = _old_state(tmp_path / "old.db", version)
     store = StateStore(state)
     try:
-        assert store.checkpoint("tenant-a/app", "signIn").cursor == CURSOR
+        checkpoint = store.checkpoint("tenant-a/app", "signIn")
+        assert checkpoint.cursor == CURSOR and dict(checkpoint.seen) == {"k1": CURSOR}
         store.record_skew("tenant-a/app", "signIn", 2.5)
         (source,) = store.sources()
         assert source.clock_skew_seconds == 2.5 and source.events_delivered == 42
         assert store.sink_commit("/var/lib/events.ndjson") == (1234, 0)
     finally:
         store.close()
+
+
+def test_an_upgraded_state_keeps_its_keys_in_cursor_order(tmp_path: Path) -> None:
+    """Version 3 stores the keys by cursor (no second index); the keys of version 2 move over,
+    and a page's commit adds and forgets keys in the new table."""
+    state = _old_state(tmp_path / "old.db", 2)
+    store = StateStore(state)
+    try:
+        later = "2026-11-20T10:30:00.0000000Z"
+        store.commit("tenant-a/app", "signIn",
+                     Step([], Checkpoint(later, {}), {"k2": later}, forget_before=later),
+                     sink_path=None, sink_length=None)
+        assert dict(store.checkpoint("tenant-a/app", "signIn").seen) == {"k2": later}
+    finally:
+        store.close()
+    db = sqlite3.connect(state)
+    try:
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        primary_key = [row[2] for row in db.execute("PRAGMA index_xinfo('sqlite_autoindex_seen_1')")
+                       if row[5]]  # key columns
+    finally:
+        db.close()
+    assert "seen_by_cursor" not in names and "seen_by_key" not in names
+    assert primary_key[:3] == ["connection", "source", "cursor"], primary_key
