@@ -21,7 +21,7 @@ MAX_STREAM_BYTES = 256 << 20
 """A saved API response on ``map``'s stdin (a long backfill can be large)."""
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """PyYAML's safe loader on libyaml's C parser where PyYAML was built with it (a tenth of the time
-for the manifest and the mapping files the job reads at every start)."""
+for the manifest, the mapping files and the connection files a job reads at every start)."""
 MAX_YAML_NODES = 100_000
 """Nodes a YAML document may expand to, aliases counted as often as they are used."""
 MAX_DEPTH = 100
@@ -64,7 +64,7 @@ def load_yaml(text: str, what: str, *, max_nodes: int = MAX_YAML_NODES,
               max_depth: int = MAX_DEPTH) -> Any:
     """``yaml.safe_load`` with the document's expanded size and depth checked before it is
     built (JSON is YAML, so this reads JSON too)."""
-    loader = yaml.SafeLoader(text)
+    loader = SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:
