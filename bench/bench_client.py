@@ -77,7 +77,7 @@ def main() -> None:
 
 CATEGORIES = (
     ("commands/graph (our code)", ("commands/graph/",)),
-    ("JSON decoding", ("json/", "_json", "scanner")),
+    ("JSON decoding", ("json/", "_json", "scanner", "msgspec", "orjson", "executor/jsonfast")),
     ("TLS", ("ssl.py", "_ssl")),
     ("HTTP (requests, urllib3)", ("requests/", "urllib3/", "http/client",
                                                "socket", "email/", "idna")),
