@@ -117,8 +117,6 @@ class Collection:
     read_roles: frozenset[str]  # any one of them allows reading
     default_top: int
     max_top: int
-    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # enum types this
-    #                            collection declares (name -> members); shared ones: schema.ENUMS
     orderable: tuple[str, ...] = ()  # properties Graph documents for $orderby
     default_order: tuple[str | None, bool] = (None, False)  # (field or None for id, desc)
     write_roles: frozenset[str] = frozenset()
