@@ -151,6 +151,15 @@ class Collection:
     def schema(self, version: str) -> ResourceSchema:
         return self.schemas[version]
 
+    def missing_current_item(self, parent: Record, own: list[Record]) -> Record | None:
+        """For a child collection: the item to synthesise for `parent`'s current state, unless
+        the collection synthesises none or `own` (the parent's items) already holds one (its id
+        is the parent's)."""
+        parent_id = parent["id"].lower()
+        if self.current_item is None or any(h["id"].lower() == parent_id for h in own):
+            return None
+        return self.current_item(parent, own)
+
     @property
     def widest(self) -> ResourceSchema:
         """The beta shape, a superset of v1.0's: records are built for it."""
