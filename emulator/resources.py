@@ -11,7 +11,6 @@ import importlib
 import pkgutil
 
 from emulator import collections as _package
-from emulator import schema
 from emulator.spec import AUDIT_LOGS, IDENTITY_PROTECTION, Action, Collection
 
 __all__ = ["AUDIT_LOGS", "COLLECTIONS", "IDENTITY_PROTECTION", "NAMES", "TOP_LEVEL", "Action",
@@ -28,8 +27,6 @@ def _discover() -> list[Collection]:
     names = [c.name for c in specs]
     if len(set(n.lower() for n in names)) != len(names):
         raise RuntimeError(f"emulator collections: names must be unique: {names}")
-    for c in specs:
-        schema.register_enums(c.enums)
     by_name = {c.name: c for c in specs}
     for c in specs:
         if c.child is not None and getattr(by_name.get(c.child), "parent", None) != c.name:

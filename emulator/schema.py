@@ -60,22 +60,11 @@ ENUMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-
-def _sentinel(members: tuple[str, ...]) -> str:
-    return "UnknownFutureValue" if "UnknownFutureValue" in members else "unknownFutureValue"
-
-
 #: The sentinel each enum shows for an evolvable member when the caller did not opt in.
-SENTINEL: dict[str, str] = {name: _sentinel(members) for name, members in ENUMS.items()}
-
-
-def register_enums(enums: dict[str, tuple[str, ...]]) -> None:
-    """Add the enum types a collection declares itself (emulator.resources, for each spec)."""
-    for name, members in enums.items():
-        if ENUMS.get(name, members) != members:
-            raise ValueError(f"enum {name} is declared twice with different members")
-        ENUMS[name] = members
-        SENTINEL[name] = _sentinel(members)
+SENTINEL: dict[str, str] = {
+    name: ("UnknownFutureValue" if "UnknownFutureValue" in members else "unknownFutureValue")
+    for name, members in ENUMS.items()
+}
 
 
 def evolvable(enum: str) -> frozenset[str]:

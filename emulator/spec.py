@@ -117,8 +117,6 @@ class Collection:
     read_roles: frozenset[str]  # any one of them allows reading
     default_top: int
     max_top: int
-    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # enum types this
-    #                            collection declares (name -> members); shared ones: schema.ENUMS
     orderable: tuple[str, ...] = ()  # properties Graph documents for $orderby
     default_order: tuple[str | None, bool] = (None, False)  # (field or None for id, desc)
     write_roles: frozenset[str] = frozenset()
@@ -152,6 +150,15 @@ class Collection:
 
     def schema(self, version: str) -> ResourceSchema:
         return self.schemas[version]
+
+    def missing_current_item(self, parent: Record, own: list[Record]) -> Record | None:
+        """For a child collection: the item to synthesise for `parent`'s current state, unless
+        the collection synthesises none or `own` (the parent's items) already holds one (its id
+        is the parent's)."""
+        parent_id = parent["id"].lower()
+        if self.current_item is None or any(h["id"].lower() == parent_id for h in own):
+            return None
+        return self.current_item(parent, own)
 
     @property
     def widest(self) -> ResourceSchema:

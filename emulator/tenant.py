@@ -142,9 +142,8 @@ class Tenant:
         wanted = parent_id.lower()
         items = [h for h in self.store(resource).visible_all(now)
                  if str(h.get(spec.parent_key, "")).lower() == wanted]
-        if spec.current_item is not None and not any(h["id"].lower() == wanted for h in items):
-            items.append(spec.current_item(parent, items))
-        return items
+        current = spec.missing_current_item(parent, items)
+        return items if current is None else [*items, current]
 
     def get(self, resource: str, record_id: str, now: int, beta: bool,
             user_id: str | None = None) -> dict[str, Any] | None:
@@ -349,9 +348,9 @@ class Tenant:
             for _vf, item in versions:
                 by_parent.setdefault(str(item.get(spec.parent_key, "")).lower(), []).append(item)
             for _vf, parent in self.store(spec.parent).latest_all():
-                own = by_parent.get(parent["id"].lower(), [])
-                if not any(h["id"].lower() == parent["id"].lower() for h in own):
-                    versions.append((None, spec.current_item(parent, own)))
+                current = spec.missing_current_item(parent, by_parent.get(parent["id"].lower(), []))
+                if current is not None:
+                    versions.append((None, current))
         yield from sorted(versions, key=lambda v: v[1]["id"])
 
     def _signin_truth(self, light: bool) -> Iterator[tuple[int | None, dict[str, Any]]]:

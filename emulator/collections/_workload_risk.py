@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator import catalog, seeds, timefmt
 from emulator.collections._user_risk import additional_info, detection_id, history_id
-from emulator.spec import SeedContext
+from emulator.spec import SeedContext, TenantView
 
 HOUR = 3600 * timefmt.TICKS_PER_SECOND
 MINUTE = 60 * timefmt.TICKS_PER_SECOND
@@ -56,6 +56,20 @@ def principal_base(sp_id: str, app_id: str, name: str, at: int) -> dict[str, Any
         "isProcessing": False, "riskDetail": "none", "riskLastUpdatedDateTime": at,
         "riskLevel": "medium", "riskState": "atRisk", "servicePrincipalType": "Application",
     }
+
+
+def added_principal(key: int, n: int, at: int, sp_id: str = "") -> dict[str, Any]:
+    """The control API's new risky service principal number `n` (`sp_id`, else a generated
+    id), at risk from `at`."""
+    return principal_base(sp_id or seeds.guid_for(key, n, 620), seeds.guid_for(key, n, 621),
+                          f"Added App {n}", at)
+
+
+def risky_owner(tenant: TenantView, partial: dict[str, Any]) -> dict[str, Any] | None:
+    """The risky service principal a control-API record names by servicePrincipalId, if any."""
+    owner_id = str(partial.get("servicePrincipalId") or "")
+    holder = tenant.store("riskyServicePrincipals").latest(owner_id) if owner_id else None
+    return holder[1] if holder else None
 
 
 def history_item(principal: dict[str, Any], item_id: str, at: int, events: list[str],

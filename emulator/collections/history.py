@@ -58,10 +58,10 @@ def current_item(user: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
 
 def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[str, Any]:
     """An item with the owner's current state (the owner: the risky user named by userId)."""
-    user = _user_risk.user_for(tenant, partial)
-    tenant.counter()  # numbers every added record, as the other user-risk collections do
     if not partial.get("userId"):
         raise ControlError("a history item needs 'userId'")
+    user = _user_risk.user_for(tenant, partial)
+    tenant.counter()  # numbers every added record, as the other user-risk collections do
     holder = tenant.store("riskyUsers").latest(partial["userId"])
     owner = holder[1] if holder else {**user, "isDeleted": False}
     return _user_risk.history_item(

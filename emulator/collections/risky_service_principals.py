@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import seeds
 from emulator.collections import _user_risk, _workload_risk
 from emulator.schema import Type
 from emulator.spec import (
@@ -73,10 +72,7 @@ def settle(tenant: TenantView, principal: dict[str, Any], action: str, spec: Act
 
 def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[str, Any]:
     """A new application at medium risk."""
-    n = tenant.counter()
-    return _workload_risk.principal_base(seeds.guid_for(tenant.key, n, 620),
-                                         seeds.guid_for(tenant.key, n, 621),
-                                         f"Added App {n}", now)
+    return _workload_risk.added_principal(tenant.key, tenant.counter(), now)
 
 
 COLLECTION = Collection(

@@ -24,12 +24,12 @@ PROPS: dict[str, Type] = {
 def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[str, Any]:
     """An item with the owning principal's current state."""
     tenant.counter()  # numbers every added record, as the other workload collections do
-    owner_id = str(partial.get("servicePrincipalId") or "")
-    holder = tenant.store("riskyServicePrincipals").latest(owner_id) if owner_id else None
-    if holder is None:
+    owner = _workload_risk.risky_owner(tenant, partial)
+    if owner is None:
         raise ControlError("a service principal history item needs the "
                            "'servicePrincipalId' of a risky service principal")
-    return _workload_risk.history_item(holder[1], _user_risk.history_id(owner_id, now, set()),
+    owner_id = str(partial["servicePrincipalId"])
+    return _workload_risk.history_item(owner, _user_risk.history_id(owner_id, now, set()),
                                        now, [], None)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import seeds
 from emulator.collections import _workload_risk, risk_detections
 from emulator.schema import id_then_sorted
 from emulator.spec import IDENTITY_PROTECTION, Collection, TenantView, scalar_filters, versions
@@ -26,11 +25,8 @@ def new_record(tenant: TenantView, partial: dict[str, Any], now: int) -> dict[st
     """A real-time suspicious sign-in of the principal named by servicePrincipalId (a new
     one when it is not a risky service principal)."""
     n = tenant.counter()
-    owner_id = str(partial.get("servicePrincipalId") or "")
-    holder = tenant.store("riskyServicePrincipals").latest(owner_id) if owner_id else None
-    principal = holder[1] if holder else _workload_risk.principal_base(
-        owner_id or seeds.guid_for(tenant.key, n, 620), seeds.guid_for(tenant.key, n, 621),
-        f"Added App {n}", now)
+    principal = _workload_risk.risky_owner(tenant, partial) or _workload_risk.added_principal(
+        tenant.key, n, now, str(partial.get("servicePrincipalId") or ""))
     return _workload_risk.detection(tenant.key, 1_000_000 + n, principal, "suspiciousSignins",
                                     now, "medium", "realtime")
 

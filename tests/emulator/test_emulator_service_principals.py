@@ -167,3 +167,21 @@ def test_switches_apply_to_service_principal_actions(fresh: Client) -> None:
     fresh.control("POST", "clock", {"advance_seconds": 10})
     settled = fresh.get(f"{SPS}/{target['id']}").json()
     assert (settled["riskState"], settled["isProcessing"]) == ("confirmedCompromised", False)
+
+
+def test_control_api_history_and_detections_follow_the_named_principal(fresh: Client) -> None:
+    """A history item takes its risky principal's state; one for no risky principal is
+    refused; a detection naming an unknown principal keeps that id."""
+    owner = fresh.truth("riskyServicePrincipals")[0]
+    item = fresh.control("POST", "records/servicePrincipalHistory", {"records": [
+        {"servicePrincipalId": owner["id"]}]})["value"][0]
+    assert (item["servicePrincipalId"], item["displayName"], item["appId"]) == (
+        owner["id"], owner["displayName"], owner["appId"])
+    stranger = "33333333-3333-4333-8333-333333333333"
+    refused = fresh.session.post(f"{fresh.base}/_emulator/records/servicePrincipalHistory",
+                                 json={"records": [{"servicePrincipalId": stranger}]})
+    assert refused.status_code == 400 and "servicePrincipalId" in refused.text
+    det = fresh.control("POST", "records/servicePrincipalRiskDetections", {"records": [
+        {"servicePrincipalId": stranger}]})["value"][0]
+    assert det["servicePrincipalId"] == stranger
+    assert det["appId"] not in {p["appId"] for p in fresh.truth("riskyServicePrincipals")}
