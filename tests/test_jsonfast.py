@@ -101,6 +101,8 @@ def test_decoding_falls_back_to_the_standard_library_verdict() -> None:
             json.loads(bad)
         except (ValueError, RecursionError) as exc:
             expected: type[BaseException] = type(exc)
+        else:
+            raise AssertionError(f"{bad[:10]!r}: the standard library decoded it")
         try:
             loads(bad)
         except (ValueError, RecursionError) as exc:
