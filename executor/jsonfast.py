@@ -12,8 +12,9 @@ that orjson passes it to ``default``, which writes Python's spelling. Floats mad
 
 Whatever msgspec refuses (NaN, a lone surrogate, a byte-order mark, very deep nesting) is decoded
 by the standard library with the same hook, so the objects and the errors stay its own. Integers
-beyond 64 bits and keys that are not strings make orjson refuse a value: that line is the
-standard library's; datetimes and dataclasses go to ``default=str`` as they did there.
+beyond 64 bits, keys that are not strings and lone surrogates make orjson refuse a value: that
+line is the standard library's (ASCII-escaped where it holds a lone surrogate, which UTF-8
+cannot carry); datetimes and dataclasses go to ``default=str`` as they did there.
 """
 
 from __future__ import annotations
@@ -91,8 +92,13 @@ def dumps_lines(values: Iterable[Any]) -> bytes:
 
 
 def _stdlib_line(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                      default=str).encode("utf-8") + b"\n"
+    """The standard library's line; a lone surrogate (``"\\ud800"`` in a page decodes to one)
+    cannot be UTF-8, so that line is written with ``\\u`` escapes, as the page had it."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"), default=str).encode("ascii") + b"\n"
 
 
 def _default(value: Any) -> Any:

@@ -36,12 +36,9 @@ from executor.schema_store import SchemaStore, json_path
 MANIFEST_FILE = "integration.yaml"
 META_SCHEMA = "schemas/integration.schema.json"
 
-def parse_yaml(path: Path, relpath: str) -> Any:
-    """Stage 1: YAML text to plain data (safe loader only)."""
-    return parse_yaml_text(read_text(path, relpath), relpath)
-
 
 def read_text(path: Path, relpath: str) -> str:
+    """The manifest's text; a missing file is a :class:`ManifestError`."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -49,6 +46,7 @@ def read_text(path: Path, relpath: str) -> str:
 
 
 def parse_yaml_text(text: str, relpath: str) -> Any:
+    """Stage 1: YAML text to plain data (safe loader only)."""
     try:
         return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
@@ -74,16 +72,16 @@ def parse_and_validate_once(text: str, store: SchemaStore) -> Any:
     try:
         meta_schema = store.document(META_SCHEMA)
     except ManifestError:  # refused as without a cache: the manifest's own errors come first
-        data = parse_yaml_text(text, MANIFEST_FILE)
-        validate_manifest(data, store)
-        return data
-    key = validation_cache.content_key(text, meta_schema, jsonschema_file())
-    data = validation_cache.cached_manifest(key)
-    if data is not validation_cache.MISSING:
-        return data
+        key = None
+    else:
+        key = validation_cache.content_key(text, meta_schema, jsonschema_file())
+        data = validation_cache.cached_manifest(key)
+        if data is not validation_cache.MISSING:
+            return data
     data = parse_yaml_text(text, MANIFEST_FILE)
     validate_manifest(data, store)
-    validation_cache.remember(key, data)
+    if key is not None:
+        validation_cache.remember(key, data)
     return data
 
 

@@ -101,9 +101,21 @@ def test_decoding_falls_back_to_the_standard_library_verdict() -> None:
             json.loads(bad)
         except (ValueError, RecursionError) as exc:
             expected: type[BaseException] = type(exc)
+        else:
+            raise AssertionError(f"{bad[:10]!r}: the standard library decoded it")
         try:
             loads(bad)
         except (ValueError, RecursionError) as exc:
             assert isinstance(exc, expected)
         else:
             raise AssertionError(f"{bad[:10]!r} decoded")
+
+
+def test_a_lone_surrogate_is_written_escaped_and_reads_back_the_same() -> None:
+    """Graph may send ``"\\ud800"``: the line cannot be UTF-8, so it is escaped, not lost."""
+    page = b'{"s": "a\\ud800b", "t": "\xc3\xa9", "x": 1e-05}'
+    decoded = loads(page)
+    line = dumps_lines([decoded])
+    assert line.endswith(b"\n") and b"\\ud800" in line
+    assert json.loads(line) == json.loads(page)
+    assert dumps_lines([decoded, {"ok": 1}]).endswith(b'{"ok":1}\n')

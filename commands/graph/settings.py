@@ -104,11 +104,6 @@ class GraphSettings:
         return f"{self.server_url}/{self.api_version}"
 
     @property
-    def timeouts(self) -> tuple[float, float]:
-        """(connect, read) for requests."""
-        return request_timeouts(self.timeout_seconds)
-
-    @property
     def verify(self) -> bool | str:
         """What requests gets as ``verify``."""
         if not self.verify_tls:

@@ -208,6 +208,8 @@ def test_user_principal_names_do_not_apply_to_service_principals(connector: Any,
                                   emulator.connection())
     assert result.exit_code == 2
     assert "User Principal Names" in result.errors[0].message
+    assert ("applies only when Event Type is one of Sign-in Logs, Risk Detections, Risk Users "
+            "(it is Risky Service Principals)") in result.errors[0].message
     assert control.graph_requests() == []
 
 

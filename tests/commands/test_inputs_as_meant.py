@@ -35,8 +35,15 @@ def clocked(now: datetime) -> Any:
     return Connector.load(ROOT, now=lambda: now)
 
 
+SIGN_IN_RETENTION_DAYS = 30
+"""Entra keeps sign-ins 30 days on P1/P2 (shared/reference/graph-api-facts.md §1.2)."""
+
+
 def _retention_days() -> int:
-    return int(facts.resource_of("List Sign-In")["retention_days"])
+    """The manifest's figure, checked against the reference's (not taken on trust)."""
+    days = int(facts.resource_of("List Sign-In")["retention_days"])
+    assert days == SIGN_IN_RETENTION_DAYS
+    return days
 
 
 # -- trailing slashes ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from commands.graph.settings import GraphSettings
+from commands.graph.settings import GraphSettings, request_timeouts
 from executor.errors import InvalidInput
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -49,7 +49,7 @@ def test_global_defaults() -> None:
     assert (s.server_url, s.api_version, s.scope, s.cloud) == (
         "https://graph.microsoft.com", "v1.0", "https://graph.microsoft.com/.default", "global")
     assert s.base_url == "https://graph.microsoft.com/v1.0"
-    assert s.verify is True and s.timeouts == (10.0, 60.0)
+    assert s.verify is True and request_timeouts(s.timeout_seconds) == (10.0, 60.0)
 
 
 @pytest.mark.parametrize(("cloud", "login", "graph"), [
@@ -122,7 +122,7 @@ def test_secret_is_not_in_repr() -> None:
 def test_tls_options() -> None:
     assert settings(verify_tls="false").verify is False
     assert settings(ca_bundle=__file__).verify == __file__
-    assert settings(timeout_seconds="5").timeouts == (5.0, 5.0)
+    assert request_timeouts(settings(timeout_seconds="5").timeout_seconds) == (5.0, 5.0)
 
 
 def _key_and_cert(tmp_path: Path, passphrase: bytes | None = None) -> tuple[Path, str]:
