@@ -7,6 +7,8 @@ script doing the same work by hand with orjson: the job's own pages (rebuilt fro
 page. Both run as processes of their own; CPU (user + system, from ``wait4``) per event, median
 of ``--rounds`` interleaved rounds (target: the job within 1.3x of the floor). The job's CPU
 includes what the floor does not do: HTTPS, paging, exactly-once keys, the state's commits.
+Each round also runs both with nothing to read (the job over an empty window, the floor script
+over an empty pages file): their fixed cost, and the ratio per event without it.
 
 ``dedup``: :func:`executor.job.step.fetch_step` as the runner calls it (in place) on pages of
 1,000 new records with 1,000 and with 100,000 keys remembered from the overlap; CPU per record,
@@ -249,8 +251,11 @@ def bench_floor(sizes: Sizes) -> float:
             warm = run_job(emulator.connections, workdir / "warm", *args)  # the page cache
             pages = workdir / "pages.ndjson"
             head = floor_pages(warm.sink, pages)
+            no_pages = workdir / "no-pages.ndjson"
+            no_pages.touch()
             script = FLOOR_SCRIPT.format(bench=str(ROOT / "bench"))
             jobs, floors, events = [], [], warm.events
+            fixed: dict[str, list[float]] = {"job": [], "floor": []}
             for n in range(sizes.rounds):
                 job = run_job(emulator.connections, workdir / f"job{n}", *args)
                 jobs.append(job.cpu / job.events * 1e6)
@@ -258,6 +263,12 @@ def bench_floor(sizes: Sizes) -> float:
                 cpu, _ = child_cpu([PYTHON, "-c", script, str(pages), str(workdir / "floor"),
                                     json.dumps(head)], workdir / "floor.out")
                 floors.append(cpu / int((workdir / "floor.out").read_text()) * 1e6)
+                # What each costs with nothing to read: start, set-up, a token, exit.
+                fixed["job"].append(run_job(emulator.connections, workdir / f"empty{n}",
+                                            *args[:3], "0.00001", "--no-pace").cpu)
+                fixed["floor"].append(child_cpu([PYTHON, "-c", script, str(no_pages),
+                                                 str(workdir / "floor"), json.dumps(head)],
+                                                workdir / "floor.out")[0])
         finally:
             emulator.stop()
     job_us, floor_us = statistics.median(jobs), statistics.median(floors)
@@ -268,6 +279,11 @@ def bench_floor(sizes: Sizes) -> float:
     print(median_line("floor script", floors, "µs/event"))
     print(f"  job / floor = {ratio:.2f}x (target <= {TARGETS['floor']}x: "
           f"{verdict('floor', ratio)})")
+    job_fixed, floor_fixed = (statistics.median(fixed[k]) for k in ("job", "floor"))
+    beyond = ((job_us - job_fixed / events * 1e6) / (floor_us - floor_fixed / events * 1e6))
+    print(f"  with nothing to read (an empty window; an empty pages file): job "
+          f"{job_fixed:.3f} s CPU, floor script {floor_fixed:.3f} s; without those, job / floor "
+          f"= {beyond:.2f}x")
     return ratio
 
 
