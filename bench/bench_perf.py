@@ -107,8 +107,9 @@ class Emulator:
                 raise SystemExit("the emulator did not start: " + self._stderr())
             time.sleep(0.1)
         self.connections = [self.out / f"tenant-{n}.yaml" for n in range(tenants)]
-        first = self._yaml(self.connections[0])
-        self.base_url, self.ca = first["server_url"], first["ca_bundle"]
+        self.connection = self._yaml(self.connections[0])
+        """Tenant 0's connection file, parsed."""
+        self.base_url, self.ca = self.connection["server_url"], self.connection["ca_bundle"]
         self.session = requests.Session()
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not override its CA
         for _ in range(100):  # the files are written as it starts listening
@@ -197,7 +198,7 @@ def child_cpu(argv: list[str], stdout: Path, stdin: bytes | None = None
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{argv[1][:60]!r} failed:\n"
+        raise SystemExit(f"{' '.join(argv[1:3])[:80]!r} failed:\n"
                          f"{errors.read_text(errors='replace')[-3000:]}")
     return usage.ru_utime + usage.ru_stime, wall
 
@@ -213,36 +214,39 @@ def verdict(which: str, ratio: float) -> str:
 
 # --- floor -----------------------------------------------------------------------------------
 
-FLOOR_SCRIPT = '''
+FLOOR_PRELUDE = '''
 import os, sys
 from typing import Any
 import orjson
 
 {getters}
 
+def write_page(fd: int, head: dict[str, Any], records: list[Any]) -> None:
+    lines = [orjson.dumps({{**head, "fields": hand_written(r), "raw": r}},
+                          option=orjson.OPT_APPEND_NEWLINE) for r in records]
+    data = memoryview(b"".join(lines))
+    while data:
+        data = data[os.write(fd, data):]
+    os.fsync(fd)
+'''
+"""What both floor scripts share: the hand-written getters and writing one page's sink lines
+with an fsync."""
+
+FLOOR_SCRIPT = FLOOR_PRELUDE + '''
 pages, out, head = sys.argv[1], sys.argv[2], orjson.loads(sys.argv[3])
 fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
 events = 0
 with open(pages, "rb") as source:
     for page in source:
         records = orjson.loads(page)["value"]
-        lines = [orjson.dumps({{**head, "fields": hand_written(r), "raw": r}},
-                              option=orjson.OPT_APPEND_NEWLINE) for r in records]
-        data = memoryview(b"".join(lines))
-        while data:
-            data = data[os.write(fd, data):]
-        os.fsync(fd)
+        write_page(fd, head, records)
         events += len(records)
 os.close(fd)
 print(events)
 '''
 
-FLOOR_HTTPS_SCRIPT = '''
-import os, sys
-from typing import Any
-import orjson, requests
-
-{getters}
+FLOOR_HTTPS_SCRIPT = FLOOR_PRELUDE + '''
+import requests
 
 ask = orjson.loads(sys.stdin.buffer.read())  # the connection on stdin: no secret in argv
 out, head = sys.argv[1], orjson.loads(sys.argv[2])
@@ -265,12 +269,7 @@ while url:
     records = page["value"]
     for record in records:
         record["eventType"] = ask["event_type"]  # as the job's raw records carry it
-    lines = [orjson.dumps({{**head, "fields": hand_written(r), "raw": r}},
-                          option=orjson.OPT_APPEND_NEWLINE) for r in records]
-    data = memoryview(b"".join(lines))
-    while data:
-        data = data[os.write(fd, data):]
-    os.fsync(fd)
+    write_page(fd, head, records)
     events += len(records)
     url, params = page.get("@odata.nextLink"), None
 os.close(fd)
@@ -303,7 +302,7 @@ def https_floor_request(emulator: Emulator, days: float | None) -> tuple[bytes, 
     an empty window."""
     from commands.job_sources import SOURCES, job_source, window_query
 
-    connection = emulator._yaml(emulator.connections[0])
+    connection = emulator.connection
     spec = SOURCES["signIn"]
     ask: dict[str, Any] = {k: connection[k] for k in ("auth_url", "client_id", "client_secret",
                                                       "ca_bundle")}
@@ -360,7 +359,12 @@ def bench_floor(sizes: Sizes) -> float:
             no_pages = workdir / "no-pages.ndjson"
             no_pages.touch()
             getters = inspect.getsource(hand_written)
-            from_file = [PYTHON, "-c", FLOOR_SCRIPT.format(getters=getters)]
+            file_floor = FLOOR_SCRIPT.format(getters=getters)
+
+            def from_file(source: Path) -> list[str]:
+                return [PYTHON, "-c", file_floor, str(source), str(workdir / "floor"),
+                        json.dumps(head)]
+
             fetched = workdir / "floor-https"
             over_https = [PYTHON, "-c", FLOOR_HTTPS_SCRIPT.format(getters=getters),
                           str(fetched), json.dumps(head)]
@@ -386,8 +390,7 @@ def bench_floor(sizes: Sizes) -> float:
                 counts["https"].append(int(printed.read_text()))
 
             def file(n: int) -> None:
-                cpu["file"].append(child_cpu([*from_file, str(pages), str(workdir / "floor"),
-                                              json.dumps(head)], printed)[0])
+                cpu["file"].append(child_cpu(from_file(pages), printed)[0])
                 counts["file"].append(int(printed.read_text()))
 
             floor_windows: list[Window | None] = []
@@ -401,8 +404,7 @@ def bench_floor(sizes: Sizes) -> float:
                                             *args(1 / 86_400)).cpu)
                 fixed["https"].append(child_cpu(over_https, printed,
                                                 https_floor_request(emulator, None)[0])[0])
-                fixed["file"].append(child_cpu([*from_file, str(no_pages), str(workdir / "floor"),
-                                                json.dumps(head)], printed)[0])
+                fixed["file"].append(child_cpu(from_file(no_pages), printed)[0])
         finally:
             emulator.stop()
     per_event = {k: [c / e * 1e6 for c, e in zip(cpu[k], counts[k], strict=True)] for k in cpu}
